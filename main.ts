@@ -10,7 +10,12 @@ interface Command {
   run: () => Promise<(args: string[]) => Promise<number>>;
 }
 
-const commands: Record<string, Command> = {};
+const commands: Record<string, Command> = {
+  firewall: {
+    summary: "print (or --apply) the iptables/ip6tables/nftables rules this node needs",
+    run: async () => (await import("./lib/firewall/mod.ts")).run,
+  },
+};
 
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
