@@ -120,7 +120,8 @@ fetch() { # URL FILE
 }
 
 # put NAME DEST MODE: download NAME from the artifacts URL and install it at DEST unless an
-# identical file is already there.
+# identical file is already there (CHANGED=1 when something was replaced).
+CHANGED=
 put() {
 	fetch "$ARTIFACTS/$1" "$TMP/$1"
 	if [ -f "$2" ] && cmp -s "$TMP/$1" "$2"; then
@@ -131,6 +132,7 @@ put() {
 	chmod "$3" "$TMP/$1"
 	mv -f "$TMP/$1" "$2.new"
 	mv -f "$2.new" "$2"
+	CHANGED=1
 	say "$2: installed"
 }
 
@@ -156,6 +158,10 @@ install_packages() {
 		say "installing openvpn and babeld with apt-get"
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q -o DPkg::Lock::Timeout=120 \
 			openvpn babeld iproute2 openssl >/dev/null || die "apt-get install failed"
+		# Debian starts a system-wide babeld; re6st runs its own, which needs UDP 6696.
+		if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then
+			systemctl disable --now babeld.service >/dev/null 2>&1 || true
+		fi
 	elif have apk; then
 		say "installing openvpn and babeld with apk"
 		apk add --no-cache openvpn babeld iproute2 openssl >/dev/null || die "apk add failed"
@@ -195,9 +201,10 @@ install_service() {
 			"$ROOT/etc/systemd/system/multi-user.target.wants/re6st-node.service"
 		put re6st.logrotate "$ROOT/etc/logrotate.d/re6st" 644
 		if [ -z "$ROOT" ] && [ -d /run/systemd/system ]; then
+			# restart only when a file changed (e.g. a new binary); start is a no-op if running
 			systemctl daemon-reload
-			systemctl start re6st-node.service
-			say "re6st-node.service started"
+			systemctl "${CHANGED:+re}start" re6st-node.service
+			say "re6st-node.service ${CHANGED:+re}started"
 		fi
 		;;
 	procd)
@@ -211,8 +218,8 @@ install_service() {
 		link ../init.d/re6st "$ROOT/etc/rc.d/S99re6st"
 		link ../init.d/re6st "$ROOT/etc/rc.d/K10re6st"
 		if [ -z "$ROOT" ]; then
-			/etc/init.d/re6st start
-			say "re6st started"
+			/etc/init.d/re6st "${CHANGED:+re}start"
+			say "re6st ${CHANGED:+re}started"
 		fi
 		;;
 	none)

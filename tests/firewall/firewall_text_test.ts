@@ -176,3 +176,39 @@ Deno.test("SSH lock-out guard", () => {
   assert.equal(sshLockout(base, undefined), undefined);
   assert.equal(sshLockout(base, "garbage"), undefined);
 });
+
+async function cli(args: string[]) {
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", main, "firewall", ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, out: dec.decode(out.stdout), err: dec.decode(out.stderr) };
+}
+
+Deno.test("re6st firewall prints the chosen format; bad arguments exit 2 with the reason", async () => {
+  const input = { ...base, servers: [{ port: 1194, proto: "tcp" as const }], lanInterfaces: [] };
+  const v6 = await cli([
+    "--network",
+    "2001:db8:42::/48",
+    "--upnp-gateway",
+    "198.18.0.1",
+    "--format",
+    "ip6tables",
+  ]);
+  assert.equal(v6.code, 0, v6.err);
+  assert.equal(v6.out, renderIptables(input, 6));
+  const all = await cli(["--network", "2001:db8:42::/48", "--upnp-gateway", "198.18.0.1"]);
+  assert.equal(
+    all.out,
+    [renderIptables(input, 4), renderIptables(input, 6), renderNft(input)].join("\n"),
+  );
+  const bad = await cli(["--network", "2001:db8:42::/48", "--pp", "1194", "sctp"]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.err, /invalid OpenVPN protocol 'sctp'/);
+  const help = await cli(["--help"]);
+  assert.equal(help.code, 0);
+  assert.match(help.out, /^usage: re6st firewall/);
+});
