@@ -33,7 +33,7 @@ export interface NsProcess {
   kill(): Promise<void>;
 }
 
-/** Starts `cmd` in `ns` and waits (bounded) until its stdout prints `readyLine`. */
+/** Starts `cmd` in `ns` and waits (bounded) until its stdout prints `readyLine` (if not ""). */
 export async function startInNs(
   ns: string,
   readyLine: string,
@@ -55,6 +55,10 @@ export async function startInNs(
       await child.status;
     },
   };
+  if (readyLine === "") {
+    child.stdout.cancel().catch(() => {});
+    return proc;
+  }
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let seen = "";
   let timer: ReturnType<typeof setTimeout> | undefined;

@@ -2,7 +2,8 @@
  * `re6st firewall --apply` in a namespace, checked with real traffic from a second namespace
  * joined by a veth: allowed ports answer, closed ports are rejected at once (REJECT, so the
  * probe gets a TCP reset / ICMP unreachable instead of waiting), ICMPv6 echo passes, UDP 326
- * is open only between re6st addresses, and the loaded rules are visible to
+ * is open only between re6st addresses, babel hellos pass on a tunnel-named interface (B learns
+ * A's address from A's babeld and pings it), and the loaded rules are visible to
  * iptables-save / nft.
  */
 import { strict as assert } from "node:assert";
@@ -20,6 +21,15 @@ async function probe(ns: string, kind: "tcp" | "udp", addr: string, port: number
   return (await inNs(ns, deno, "run", "-A", PROBE, kind, addr, String(port), PROBE_MS)).trim();
 }
 
+/** Polls `check` until it holds (bounded). */
+async function waitFor(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms: ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 for (const format of ["iptables", "nft"] as const) {
   Deno.test(`firewall --apply (${format}) opens what a node needs and closes the rest`, async () => {
     if (Deno.uid() !== 0) {
@@ -34,12 +44,14 @@ for (const format of ["iptables", "nft"] as const) {
       for (const ns of [a, b]) {
         await sh("ip", "netns", "add", ns);
         await inNs(ns, "ip", "link", "set", "lo", "up");
+        // Link-local addresses usable at once (babel needs them).
+        await inNs(ns, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0");
       }
       await sh(
         "ip",
         "link",
         "add",
-        "r6fwA",
+        "re6stnet9",
         "netns",
         a,
         "type",
@@ -50,7 +62,7 @@ for (const format of ["iptables", "nft"] as const) {
         b,
       );
       const addrs: [string, string, string, string, string][] = [
-        [a, "r6fwA", "198.18.7.1/24", "2001:db8:42::1/64", "fd00:7::1/64"],
+        [a, "re6stnet9", "198.18.7.1/24", "2001:db8:42::1/64", "fd00:7::1/64"],
         [b, "r6fwB", "198.18.7.2/24", "2001:db8:42::2/64", "fd00:7::2/64"],
       ];
       for (const [ns, dev, v4, v6, ula] of addrs) {
@@ -103,6 +115,42 @@ for (const format of ["iptables", "nft"] as const) {
         "--upnp-gateway",
         "198.18.7.254",
       );
+
+      // Babel over a re6st interface (A's end is named like a tunnel): B learns A's address.
+      for (const [ns, dev] of [[a, "re6stnet9"], [b, "r6fwB"]]) {
+        procs.push(
+          await startInNs(
+            ns,
+            "",
+            0,
+            "babeld",
+            "-I",
+            "",
+            "-S",
+            "",
+            "-L",
+            "/dev/null",
+            "-h",
+            "1",
+            "-H",
+            "1",
+            "-C",
+            "redistribute local deny",
+            "-C",
+            "redistribute ip 2001:db8:42:a::1/128",
+            dev,
+          ),
+        );
+      }
+      await inNs(a, "ip", "addr", "add", "2001:db8:42:a::1/128", "dev", "lo");
+      await waitFor(
+        async () =>
+          (await inNs(b, "ip", "-6", "route", "show", "proto", "babel"))
+            .includes("2001:db8:42:a::1 via fe80::"),
+        15000,
+        "B learns A's route over babel",
+      );
+      await inNs(b, "ping", "-6", "-c", "1", "-W", "2", "2001:db8:42:a::1");
 
       assert.equal(await probe(b, "tcp", "198.18.7.1", 1194), "open", "OpenVPN tcp port (IPv4)");
       assert.equal(await probe(b, "tcp", "2001:db8:42::1", 1195), "open", "OpenVPN tcp6 port");
