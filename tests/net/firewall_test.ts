@@ -17,8 +17,15 @@ const deno = Deno.execPath();
 /** A REJECTed probe comes back well before this; a DROPped one would hit it. */
 const PROBE_MS = "1500";
 
-async function probe(ns: string, kind: "tcp" | "udp", addr: string, port: number) {
-  return (await inNs(ns, deno, "run", "-A", PROBE, kind, addr, String(port), PROBE_MS)).trim();
+async function probe(
+  ns: string,
+  kind: "tcp" | "udp",
+  addr: string,
+  port: number,
+  source: string[] = [],
+) {
+  return (await inNs(ns, deno, "run", "-A", PROBE, kind, addr, String(port), PROBE_MS, ...source))
+    .trim();
 }
 
 /** Polls `check` until it holds (bounded). */
@@ -67,6 +74,7 @@ for (const format of ["iptables", "nft"] as const) {
       ];
       for (const [ns, dev, v4, v6, ula] of addrs) {
         await inNs(ns, "ip", "addr", "add", v4, "dev", dev);
+        if (ns === b) await inNs(ns, "ip", "addr", "add", "198.18.7.254/24", "dev", dev);
         await inNs(ns, "ip", "addr", "add", v6, "dev", dev, "nodad");
         await inNs(ns, "ip", "addr", "add", ula, "dev", dev, "nodad");
         await inNs(ns, "ip", "link", "set", dev, "up");
@@ -174,6 +182,24 @@ for (const format of ["iptables", "nft"] as const) {
       assert.equal(await probe(b, "udp", "198.18.7.1", 1194), "refused", "no udp server");
 
       await inNs(b, "ping", "-6", "-c", "1", "-W", "2", "2001:db8:42::1");
+
+      // UPnP IGD replies: UDP from the gateway's port 1900 only (B plays the gateway).
+      const gw = ["198.18.7.254"];
+      assert.equal(
+        await probe(b, "udp", "198.18.7.1", 1195, [...gw, "1900"]),
+        "open",
+        "SSDP reply",
+      );
+      assert.equal(
+        await probe(b, "udp", "198.18.7.1", 1195, [...gw, "1901"]),
+        "refused",
+        "not 1900",
+      );
+      assert.equal(
+        await probe(b, "udp", "198.18.7.1", 1195, ["198.18.7.2", "1900"]),
+        "refused",
+        "1900 but not from the gateway",
+      );
 
       if (format === "iptables") {
         const v4 = await inNs(a, "iptables-save");
