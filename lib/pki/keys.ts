@@ -17,7 +17,8 @@ export const MAX_RSA_BITS = 8192;
 /** Generates an RSA private key (e = 65537) as PKCS#8 PEM. */
 export function generateRsaKey(bits: number): Promise<string> {
   if (!Number.isInteger(bits) || bits < MIN_RSA_BITS || bits > MAX_RSA_BITS || bits % 8) {
-    throw new PkiError("invalid-argument", `RSA key size must be a multiple of 8 in 1024–8192`);
+    const e = new PkiError("invalid-argument", "RSA key size must be a multiple of 8 in 1024–8192");
+    return Promise.reject(e);
   }
   return new Promise((resolve, reject) => {
     crypto.generateKeyPair("rsa", {
