@@ -27,6 +27,9 @@ Deno.test("SHA-512 signatures verify and are the size of the modulus", async () 
   // The protocol splits ciphertext‖signature in two halves: equal sizes with CA-sized keys.
   const cipher = rsaEncrypt(signer.ca.publicKey, new Uint8Array(20));
   assert.equal(cipher.length, sig.length);
+  // PEM or KeyObject, the signature is the deterministic PKCS#1 v1.5 one.
+  const keyPem = await testKey("a");
+  assert.deepEqual(rsaSign(keyPem, data), new Uint8Array(crypto.sign("sha512", data, keyPem)));
 });
 
 Deno.test("rsaSize reads PEM keys of either kind", async () => {
