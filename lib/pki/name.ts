@@ -7,6 +7,8 @@
  *   types OpenSSL uses (C/serialNumber PrintableString, emailAddress/DC IA5String, else UTF8);
  * - `rewriteName(name, overrides)` drops every attribute named in `overrides` and appends the
  *   new values in the given order, keeping the other RDNs byte for byte (spec §4.2);
+ * - `nameFields(name, except?)` → `[type, value]` pairs, e.g. to rebuild a CSR subject from an
+ *   existing certificate without its CN and serialNumber (spec §2.3);
  * - `formatName(name)` → `/C=FR/O=x/CN=y`; `parseSubject("/C=FR/O=x/CN=y")` → fields.
  */
 import { children, derOid, derSeq, derSet, derString, encOid, type Tlv } from "./der.ts";
@@ -146,6 +148,12 @@ export function rewriteName(name: Name, overrides: Readonly<Record<string, strin
   });
   for (const [t, v] of Object.entries(overrides)) out.push(encodeRdn(t, v));
   return derSeq(...out);
+}
+
+/** The fields of `name` in order, without attributes whose type is in `except`. */
+export function nameFields(name: Name, except: readonly string[] = []): SubjectField[] {
+  const skip = new Set(except.map(oidOf));
+  return name.attributes.filter((a) => !skip.has(a.oid)).map((a) => [a.type, a.value] as const);
 }
 
 /** OpenSSL-style one-line form: `/C=FR/O=example/CN=re6st CA`. */

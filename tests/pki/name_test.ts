@@ -4,6 +4,7 @@ import { PkiError } from "../../lib/pki/errors.ts";
 import {
   encodeName,
   formatName,
+  nameFields,
   nameValue,
   parseName,
   parseSubject,
@@ -38,6 +39,8 @@ Deno.test("rewriteName replaces every CN and serialNumber and keeps the rest byt
     "CN=5/16",
   ]);
   assert.deepEqual(out.rdns[0], name.rdns[1]);
+  assert.deepEqual(nameFields(out, ["CN", "serialNumber"]), [["O", "x"]]);
+  assert.deepEqual(nameFields(out).length, 3);
 });
 
 Deno.test("bad subjects and names are refused", () => {
