@@ -83,7 +83,7 @@ export function parseCertificate(input: PemOrDer): Certificate {
   const validity = fields[i++], subject = fields[i++], spki = fields[i++];
   if (!spki) throw new PkiError("malformed", "TBSCertificate too short");
   const hash = signatureHash(sigAlg);
-  if (signatureHash(tbsAlg) !== hash || !sameAlg(tbsAlg, sigAlg)) {
+  if (!sameAlg(tbsAlg, sigAlg)) {
     throw new PkiError("malformed", "inner and outer signature algorithms differ");
   }
   const [nb, na, more] = children(expectTag(validity, TAG.SEQUENCE, "Validity"));

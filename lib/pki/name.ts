@@ -89,12 +89,16 @@ export function parseName(t: Tlv): Name {
 
 /** The first value of attribute `type` (short name or OID), if any. */
 export function nameValue(name: Name, type: string): string | undefined {
-  const oid = ATTRIBUTE_OIDS[type] ?? type;
+  const oid = Object.hasOwn(ATTRIBUTE_OIDS, type) ? ATTRIBUTE_OIDS[type] : type;
   return name.attributes.find((a) => a.oid === oid)?.value;
 }
 
 function oidOf(type: string): string {
-  const oid = ATTRIBUTE_OIDS[type] ?? (/^\d+(\.\d+)+$/.test(type) ? type : undefined);
+  const oid = Object.hasOwn(ATTRIBUTE_OIDS, type)
+    ? ATTRIBUTE_OIDS[type]
+    : /^\d+(\.\d+)+$/.test(type)
+    ? type
+    : undefined;
   if (!oid) throw new PkiError("invalid-argument", `unknown subject attribute: ${type}`);
   return oid;
 }
