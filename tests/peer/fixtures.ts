@@ -131,14 +131,7 @@ async function build(): Promise<TestPki> {
     foreign,
     revoked,
     crl: [99n],
-    version(v) {
-      const head = packInteger(v);
-      const sig = rsaSign(caKey, head);
-      const out = new Uint8Array(head.length + sig.length);
-      out.set(head);
-      out.set(sig, head.length);
-      return out;
-    },
+    version: (v) => signedVersion(caKey, v),
   };
 }
 
@@ -155,4 +148,77 @@ export function seededRandom(seed: number): (n: number) => Uint8Array {
     }
     return out;
   };
+}
+
+/** JSON form of a TestPki, so processes in other namespaces share the same keys. */
+interface PkiFile {
+  caPem: string;
+  caKey: string;
+  nodes: Record<"n1" | "n2" | "n3" | "expired" | "foreign" | "revoked", SavedNode>;
+  crl: string[];
+}
+interface SavedNode {
+  prefix: string;
+  cert: string;
+  key: string;
+  serial: string;
+}
+
+const b64 = (b: Uint8Array) => btoa(String.fromCharCode(...b));
+const unb64 = (s: string) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
+
+/** Writes the test PKI to a JSON file. */
+export async function savePki(pki: TestPki, path: string): Promise<void> {
+  const save = (n: TestNode): SavedNode => ({
+    prefix: n.prefix,
+    cert: b64(n.cert),
+    key: n.key.export({ format: "pem", type: "pkcs8" }) as string,
+    serial: n.serial.toString(),
+  });
+  const file: PkiFile = {
+    caPem: pki.caPem,
+    caKey: pki.caKey.export({ format: "pem", type: "pkcs8" }) as string,
+    nodes: {
+      n1: save(pki.nodes[0]),
+      n2: save(pki.nodes[1]),
+      n3: save(pki.nodes[2]),
+      expired: save(pki.expired),
+      foreign: save(pki.foreign),
+      revoked: save(pki.revoked),
+    },
+    crl: pki.crl.map(String),
+  };
+  await Deno.writeTextFile(path, JSON.stringify(file));
+}
+
+/** Reads a test PKI written by savePki. */
+export async function loadPki(path: string): Promise<TestPki> {
+  const file: PkiFile = JSON.parse(await Deno.readTextFile(path));
+  const load = (n: SavedNode): TestNode => ({
+    prefix: n.prefix,
+    cert: unb64(n.cert),
+    key: nodeCrypto.createPrivateKey(n.key),
+    serial: BigInt(n.serial),
+  });
+  const caKey = nodeCrypto.createPrivateKey(file.caKey);
+  return {
+    caPem: file.caPem,
+    caKey,
+    caPublicKey: nodeCrypto.createPublicKey(caKey),
+    nodes: [load(file.nodes.n1), load(file.nodes.n2), load(file.nodes.n3)],
+    expired: load(file.nodes.expired),
+    foreign: load(file.nodes.foreign),
+    revoked: load(file.nodes.revoked),
+    crl: file.crl.map(BigInt),
+    version: (v) => signedVersion(caKey, v),
+  };
+}
+
+function signedVersion(caKey: KeyObject, v: number): Uint8Array {
+  const head = packInteger(v);
+  const sig = rsaSign(caKey, head);
+  const out = new Uint8Array(head.length + sig.length);
+  out.set(head);
+  out.set(sig, head.length);
+  return out;
 }

@@ -115,6 +115,11 @@ export class PeerProtocol {
     };
   }
 
+  /** Network prefix N. */
+  get network(): Bits {
+    return this.opts.network;
+  }
+
   /** Our prefix. */
   get prefix(): Bits {
     return this.opts.prefix;
