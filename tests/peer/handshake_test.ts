@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeHello0, encodeHello0Fingerprint, packetSeq } from "../../lib/node/peer/packet.ts";
 import { addressOf, TestNet } from "./harness.ts";
+import { x509CertVerifier } from "../../lib/node/peer/cert_verifier.ts";
 import { prefix16, testPki } from "./fixtures.ts";
 import crypto from "node:crypto";
 import { openData, SEQ_HELLO } from "../../lib/node/peer/packet.ts";
@@ -81,6 +82,28 @@ Deno.test("statement 39: simultaneous session hellos converge on the newer secre
     [[b.prefix, 2], [a.prefix, 3]],
   );
   assert.equal(net.logs.filter((l) => l.msg.includes("data dropped")).length, 0);
+});
+
+Deno.test("crossing hello0s: a session without waiting for the 60 s rate limit", () => {
+  const net = new TestNet(pki);
+  const a = net.add(n1, { now: T });
+  const b = net.add(n2, { now: T });
+  net.run(a.prefix, a.send(b.prefix, null, T));
+  net.run(b.prefix, b.send(a.prefix, null, T));
+  const flow = net.flush(T + 1);
+  const hello0s = flow.filter((d) => packetSeq(d.data) < SEQ_HELLO);
+  assert.equal(hello0s.length, 2, "one hello0 per side: statement 42 still holds");
+  assert.deepEqual(flow.slice(2, 4).map((d) => packetSeq(d.data)), [SEQ_HELLO, SEQ_HELLO]);
+  assert.ok(a.peer(b.prefix, T + 1)!.connected && b.peer(a.prefix, T + 1)!.connected);
+  // both key offers crossed: exactly one side kept its own key, and messages flow
+  net.run(a.prefix, a.sendMessage(b.prefix, 2, new Uint8Array(0), T + 2));
+  net.run(b.prefix, b.sendMessage(a.prefix, 3, new Uint8Array(0), T + 2));
+  net.flush(T + 2);
+  assert.deepEqual(net.messages.map((m) => m.code), [2, 3]);
+  assert.equal(net.logs.filter((l) => l.msg.includes("data dropped")).length, 0);
+  // a replayed hello0 within the window gets no second key offer
+  const replay = net.inject(a.prefix, addressOf(b.prefix), encodeHello0(n2.cert), T + 3);
+  assert.ok(!replay.some((x) => x.type === "send"));
 });
 
 Deno.test("statement 42: at most one hello0/1 per peer per 60 s", () => {
@@ -222,6 +245,34 @@ Deno.test("peers are dropped when their certificate expires or is revoked", () =
   net.run(c.prefix, c.send(a.prefix, null, T + 61_000));
   net.flush(T + 61_000);
   assert.equal(a.peer(c.prefix, T), undefined);
+});
+
+Deno.test("expiry: peers go at their notAfter, the next expiry is the earliest remaining", () => {
+  const net = new TestNet(pki);
+  const verify = x509CertVerifier(pki.caPem);
+  // same certificates, but 2/16 is said to expire an hour before 3/16
+  const notAfter: Record<string, number> = {
+    [n2.prefix]: T + 3_600_000,
+    [n3.prefix]: T + 7_200_000,
+  };
+  const a = net.add(n1, {
+    now: T,
+    verifyCert: (der, now) => {
+      const v = verify(der, now);
+      return "error" in v ? v : { ...v, notAfter: notAfter[v.prefix] ?? v.notAfter };
+    },
+  });
+  net.add(n2, { now: T });
+  net.add(n3, { now: T });
+  net.run(a.prefix, a.send(n2.prefix, null, T));
+  net.run(a.prefix, a.send(n3.prefix, null, T));
+  net.flush(T);
+  assert.equal(a.nextExpiry(), T + 3_600_000);
+  assert.deepEqual(a.expire(T + 3_599_999), []);
+  net.run(a.prefix, a.expire(T + 3_600_000));
+  assert.deepEqual(a.peerPrefixes(), [n3.prefix]);
+  assert.equal(a.nextExpiry(), T + 7_200_000);
+  assert.equal(net.logsOf(a.prefix, "certificate expired, session dropped").length, 1);
 });
 
 Deno.test("an unconfirmed session stops counting as connected after 60 s", () => {

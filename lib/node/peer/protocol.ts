@@ -304,16 +304,20 @@ export class PeerProtocol {
     if (message) log(out, "debug", `${prefix}: no session yet, message dropped`);
   }
 
-  /** hello0 (seq 1 if we hold the peer's certificate, else seq 0), one per 60 s per peer. */
-  private sendHello0(peer: PeerSession, to: SendTarget, now: number, out: PeerAction[]): void {
+  /**
+   * hello0 (seq 1 if we hold the peer's certificate, else seq 0), one per 60 s per peer.
+   * Returns false when rate-limited.
+   */
+  private sendHello0(peer: PeerSession, to: SendTarget, now: number, out: PeerAction[]): boolean {
     if (!peer.takeHello0Slot(now)) {
       log(out, "trace", `${peer.prefix}: hello0 rate-limited`);
-      return;
+      return false;
     }
     const data = peer.cert
       ? encodeHello0Fingerprint(this.ourProtocol, sha1(peer.cert.der), this.opts.cert)
       : encodeHello0(this.opts.cert);
     out.push({ type: "send", to, data });
+    return true;
   }
 
   private verify(hello: Hello0 | PacketError, now: number): VerifiedCert | string {
@@ -372,8 +376,11 @@ export class PeerProtocol {
     if (hello.protocol !== undefined) peer.protocol = hello.protocol;
     if (hello.fingerprint && sameBytes(hello.fingerprint, this.fingerprint)) {
       this.sendSessionKey(peer, src, now, out);
-    } else {
-      this.sendHello0(peer, src, now, out);
+    } else if (!this.sendHello0(peer, src, now, out) && peer.takeKeyOfferSlot(now)) {
+      // Crossing hello0s: both sides sent theirs and are now rate-limited, which in the
+      // reference stalls the handshake for 60 s. Our hello0 of this window carried our
+      // certificate, so the peer can check a session key: offer one (once per window).
+      this.sendSessionKey(peer, src, now, out);
     }
   }
 

@@ -36,6 +36,8 @@ export class PeerSession {
   /** CONFIRMED, 0 (no send pending, not confirmed) or time of the first unanswered send. */
   private last = 0;
   private helloNotBefore = -Infinity;
+  /** An unsolicited session key was already offered in the current hello0 window. */
+  private keyOffered = false;
 
   constructor(readonly prefix: Bits, initialSecret: Uint8Array) {
     this.secret = initialSecret;
@@ -71,6 +73,17 @@ export class PeerSession {
   takeHello0Slot(now: number): boolean {
     if (now < this.helloNotBefore) return false;
     this.helloNotBefore = now + HELLO0_INTERVAL_MS;
+    this.keyOffered = false;
+    return true;
+  }
+
+  /**
+   * While rate-limited, takes the single slot for offering a session key without being asked
+   * (crossing hello0s, see PeerProtocol); false if already used in this window.
+   */
+  takeKeyOfferSlot(now: number): boolean {
+    if (now >= this.helloNotBefore || this.keyOffered) return false;
+    this.keyOffered = true;
     return true;
   }
 
