@@ -474,6 +474,10 @@ export class PeerProtocol {
     } else {
       answer = answerMessage(this.ctx, entry, code & 0x7f, data, out);
     }
+    if (!entry.canSeal) {
+      log(out, "debug", `${entry.prefix}: sequence numbers exhausted, not answering`);
+      return;
+    }
     let reply = EMPTY;
     if (answer) {
       reply = new Uint8Array(1 + answer.length);

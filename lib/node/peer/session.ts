@@ -43,8 +43,12 @@ export class PeerSession {
     this.secret = initialSecret;
   }
 
-  /** Confirmed, or less than 60 s since the first unanswered send. */
+  /**
+   * Confirmed, or less than 60 s since the first unanswered send — and sequence numbers
+   * left (a session whose counter reached 2³² − 1 needs a new key).
+   */
   connected(now: number): boolean {
+    if (!this.canSeal) return false;
     return this.last === CONFIRMED || (this.last > 0 && now < this.last + LIVENESS_MS);
   }
 
@@ -87,7 +91,12 @@ export class PeerSession {
     return true;
   }
 
-  /** Builds the next outgoing data packet (`++out_seq`). */
+  /** False once the 32-bit sequence space is used up: a new session key is needed. */
+  get canSeal(): boolean {
+    return this.outSeq < 0xffffffff;
+  }
+
+  /** Builds the next outgoing data packet (`++out_seq`); check `canSeal` first. */
   seal(payload: Uint8Array): Uint8Array {
     return encodeData(++this.outSeq, payload, this.secret);
   }
