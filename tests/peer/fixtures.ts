@@ -46,6 +46,8 @@ export interface TestPki {
   crl: bigint[];
   /** A correctly signed version blob for version number `v`. */
   version(v: number): Uint8Array;
+  /** Issues more valid node certificates (sharing node 2's key) for the given prefixes. */
+  issueMore?(prefixes: string[]): Promise<TestNode[]>;
 }
 
 async function newKeys(): Promise<CryptoKeyPair> {
@@ -132,6 +134,10 @@ async function build(): Promise<TestPki> {
     revoked,
     crl: [99n],
     version: (v) => signedVersion(caKey, v),
+    issueMore: (prefixes) =>
+      Promise.all(
+        prefixes.map((p, i) => issue(ca, caKeys, k2, p, 1000n + BigInt(i), ...valid)),
+      ),
   };
 }
 

@@ -96,7 +96,17 @@ export class PeerSocket {
     this.apply(this.opts.machine.sendMessage(prefix, code, data, this.clock()));
   }
 
-  /** Executes actions returned by any machine call (setCrl, broadcastVersion, …). */
+  /** Pushes our version to babel neighbours (spec §9.6); see PeerProtocol.broadcastVersion. */
+  broadcastVersion(neighbours: Iterable<Bits>): void {
+    this.apply(this.opts.machine.broadcastVersion(neighbours, this.clock()));
+  }
+
+  /** Installs a new CRL, dropping sessions with revoked peers. */
+  setCrl(serials: Iterable<bigint>): void {
+    this.apply(this.opts.machine.setCrl(serials));
+  }
+
+  /** Executes actions returned by any other machine call. */
   apply(actions: PeerAction[]): void {
     for (const a of actions) {
       switch (a.type) {
