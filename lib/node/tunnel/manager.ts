@@ -152,7 +152,9 @@ export class TunnelManager {
   #tunnelLost = false;
   /** 0 when connected to the registry, else the time of the next island re-bootstrap */
   #disconnected = 0;
-  #attempt = 0;
+  /** consecutive island re-bootstraps and registry asks since we were last connected */
+  #islandAttempt = 0;
+  #askAttempt = 0;
   #bootstrapPending: "cold" | "island" | undefined;
   #nextBootstrapAsk = 0;
   #out: Command[] = [];
@@ -318,7 +320,7 @@ export class TunnelManager {
   bootstrapPeer(now: number, answer: { prefix: Bits; address: string } | null): Command[] {
     const kind = this.#bootstrapPending;
     this.#bootstrapPending = undefined;
-    if (kind === "cold") this.#nextBootstrapAsk = now + this.#nextBackoff();
+    if (kind === "cold") this.#nextBootstrapAsk = now + this.#nextBackoff(this.#askAttempt++);
     if (answer && answer.prefix !== this.prefix && answer.address !== "") {
       this.#cache.addPeer(answer.prefix, answer.address);
       if (
@@ -415,9 +417,9 @@ export class TunnelManager {
       : Infinity;
   }
 
-  #nextBackoff(): number {
+  #nextBackoff(attempt: number): number {
     return this.#backoff({
-      attempt: this.#attempt++,
+      attempt,
       routedPeers: this.#view.routed.length,
       timeout: this.timeout,
       random: this.#random,
@@ -460,13 +462,13 @@ export class TunnelManager {
         view.hasRoute(registry) || this.#connections.has(registry) || this.#served.has(registry)
       ) {
         this.#disconnected = 0;
-        this.#attempt = 0;
+        this.#islandAttempt = this.#askAttempt = 0;
         this.#out.push({ type: "ensureSession", peer: registry });
       } else if (this.#disconnected <= now) {
         this.#log.info(
           `No route to registry (${distant.remaining} distant peers, ${view.routed.length} routed)`,
         );
-        this.#disconnected = now + this.#nextBackoff();
+        this.#disconnected = now + this.#nextBackoff(this.#islandAttempt++);
         bootstrap = true;
         if (view.routed.length > 0 && this.#bootstrapPending === undefined) {
           this.#bootstrapPending = "island";
