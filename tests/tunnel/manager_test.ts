@@ -301,14 +301,9 @@ Deno.test("statement 53: destruction drains the TAP, waits for routes to move, e
     code: 2,
   }]);
   cmds = m.messageReceived(121, p(10), 3);
-  assert.deepEqual(cmds.slice(0, 2), [
-    {
-      type: "killTunnel",
-      id: cmds[0].type === "killTunnel" ? cmds[0].id : -1,
-      peer: p(10),
-      ifname: victim.ifname,
-    },
-    { type: "restoreInterface", ifname: victim.ifname },
+  assert.deepEqual(cmds.map((c) => [c.type, "ifname" in c ? c.ifname : ""]), [
+    ["killTunnel", victim.ifname],
+    ["restoreInterface", victim.ifname],
   ]);
   assert.ok(!m.clientPeers().includes(p(10)));
   assert.ok(!m.status().clients.some((c) => c.destroying));

@@ -33,7 +33,7 @@ export class DistantPeers {
     this.#excluded = 0;
     for (const p of this.#direct) if (view.hasRoute(p)) this.#excluded++;
     this.#isPersistent = persistent;
-    this.#persistent = shuffle(
+    this.#persistent = persistent.size === 0 ? [] : shuffle(
       random,
       [...persistent].filter((p) => view.hasRoute(p) && !this.#direct.has(p)),
     );

@@ -622,6 +622,7 @@ export class TunnelManager {
   }
 
   #advanceDestructions(now: number): void {
+    if (this.#clientKills.size === 0 && this.#serverKills.size === 0) return;
     for (const d of [...this.#clientKills.values()]) {
       const step = stepClient(d, this.#view, now, this.timeout);
       if (step === "request") {
