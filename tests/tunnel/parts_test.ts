@@ -80,3 +80,20 @@ Deno.test("light refresh: with enough distant peers known, tunnels are opened wi
   assert.equal(only(cmds, "requestDump").length, 0);
   assert.equal(only(cmds, "openTunnel").length, 1);
 });
+
+Deno.test("lost answers do not stall the core: dump and bootstrap requests are repeated", () => {
+  const { m } = makeManager({ prefix: p(5), hello: 4 });
+  assert.deepEqual(m.tick(0), [{ type: "requestDump" }]);
+  assert.deepEqual(m.tick(5), [], "coalesced while the dump is pending");
+  assert.equal(m.nextWake(), 10);
+  assert.deepEqual(m.tick(10), [{ type: "requestDump" }]);
+  assert.deepEqual(m.babelDump(10, new StaticView([])), [{ type: "requestBootstrapPeer" }]);
+  // the registry answer never comes: asked again once `timeout` (16 s) has passed
+  const asks: number[] = [];
+  for (let t = 11; t <= 40; t++) {
+    let cmds = m.tick(t);
+    if (only(cmds, "requestDump").length) cmds = m.babelDump(t, new StaticView([]));
+    if (only(cmds, "requestBootstrapPeer").length) asks.push(t);
+  }
+  assert.ok(asks.length >= 1 && asks[0] >= 26, `asks at ${asks}`);
+});

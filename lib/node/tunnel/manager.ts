@@ -45,7 +45,7 @@
  */
 import { EMPTY_VIEW, type RoutingView } from "../babel/view.ts";
 import type { PeerCache } from "../cache/peer_cache.ts";
-import { type Logger, logger } from "../../log.ts";
+import { getVerbosity, type Logger, logger } from "../../log.ts";
 import { type Endpoint, formatAddresses, parseAddresses } from "../../wire/address.ts";
 import type { Bits } from "../../wire/prefix.ts";
 import { type BackoffPolicy, specBackoff } from "./backoff.ts";
@@ -156,6 +156,7 @@ export class TunnelManager {
   #islandAttempt = 0;
   #askAttempt = 0;
   #bootstrapPending: "cold" | "island" | undefined;
+  #bootstrapAskedAt = 0;
   #nextBootstrapAsk = 0;
   #out: Command[] = [];
 
@@ -212,6 +213,12 @@ export class TunnelManager {
     if (now >= this.#refreshDeadline) {
       this.#refreshDeadline = now + this.#o.tunnelRefresh;
       this.#chooseTunnelToDestroy(now);
+      if (getVerbosity() >= 4) {
+        const rows = this.#cache.listPeers();
+        this.#log.trace(
+          `cache: ${rows.map((r) => r.failed ? `${r.prefix} (blacklisted)` : r.prefix).join(" ")}`,
+        );
+      }
     }
     this.#makeNewTunnels(now, true);
     this.#nextRefresh = Math.min(now + REFRESH_INTERVAL, this.#bootstrapWake(now));
@@ -470,11 +477,7 @@ export class TunnelManager {
         );
         this.#disconnected = now + this.#nextBackoff(this.#islandAttempt++);
         bootstrap = true;
-        if (view.routed.length > 0 && this.#bootstrapPending === undefined) {
-          this.#bootstrapPending = "island";
-          this.#out.push({ type: "requestBootstrapPeer" });
-          reserve = 1;
-        }
+        if (view.routed.length > 0 && this.#askRegistry(now, "island")) reserve = 1;
       }
       if (distant.remaining === 0) bootstrap = true;
     }
@@ -512,13 +515,21 @@ export class TunnelManager {
     }
     if (created > 0 || this.#view.routed.length > 0) return;
     if (!candidates && !this.#isRegistry) {
-      if (this.#bootstrapPending === undefined && now >= this.#nextBootstrapAsk) {
-        this.#bootstrapPending = "cold";
-        this.#out.push({ type: "requestBootstrapPeer" });
-      }
+      if (now >= this.#nextBootstrapAsk) this.#askRegistry(now, "cold");
     } else {
       this.#lastResort(now);
     }
+  }
+
+  /** Asks the registry for a bootstrap peer unless an ask is in flight (and not lost). */
+  #askRegistry(now: number, kind: "cold" | "island"): boolean {
+    if (this.#bootstrapPending !== undefined && now < this.#bootstrapAskedAt + this.timeout) {
+      return false;
+    }
+    this.#bootstrapPending = kind;
+    this.#bootstrapAskedAt = now;
+    this.#out.push({ type: "requestBootstrapPeer" });
+    return true;
   }
 
   /** Failed to bootstrap: retry one cached peer that already failed. */
