@@ -29,6 +29,11 @@
  * `bootstrapPeer`. Network parameters other than the CRL are fixed for the life of an instance:
  * the daemon re-execs when they change (§7.4), so it simply builds a new core.
  *
+ * Queries (no side effects): `nextWake()`, `status()`, `clientPeers()` then `servedPeers()` (the
+ * code 5 answer), `interfaces()` (every client TAP name made so far), `servesRevokedClient()`.
+ * External IP reports of route-up (§10.8) are the address-discovery shell's business, not the
+ * core's; `max_clients` is enforced by OpenVPN (`--max-clients`).
+ *
  * ## Behaviour (spec §10 with these choices)
  * * Refresh every 5 s (§10.2); dead tunnels are cleaned when their exit is reported (a failed
  *   attempt moves to the next advertised address at once).
