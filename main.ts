@@ -10,7 +10,12 @@ interface Command {
   run: () => Promise<(args: string[]) => Promise<number>>;
 }
 
-const commands: Record<string, Command> = {};
+const commands: Record<string, Command> = {
+  conf: {
+    summary: "register this machine with a registry and write its keys, certificate and config",
+    run: async () => (await import("./lib/conf/run.ts")).run,
+  },
+};
 
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);

@@ -3,6 +3,7 @@
  * Beyond re6stnet: `-V/--version`.
  */
 import { getHashes } from "node:crypto";
+import { subjectFieldProblem } from "../conf/subject.ts";
 import { checkHttpUrl, problemOf } from "./checks.ts";
 import { ConfigError } from "./error.ts";
 import type { OptionSpec, Schema } from "./schema.ts";
@@ -34,9 +35,6 @@ export interface ConfOptions {
   anonymous: boolean;
   location?: Location;
 }
-
-/** Subject fields set by the registry, refused in `--req`. */
-export const RESERVED_SUBJECT_FIELDS = ["CN", "serial", "serialNumber"];
 
 /** `ALG:HEX` → fingerprint; throws an Error with a short reason. */
 export function parseFingerprint(text: string): Fingerprint {
@@ -93,10 +91,7 @@ const options: OptionSpec[] = [
     short: "r",
     kind: "pairs",
     metavar: "KEY VALUE",
-    check: ([key]) =>
-      RESERVED_SUBJECT_FIELDS.includes(key)
-        ? `subject field '${key}' is reserved (set by the registry)`
-        : undefined,
+    check: ([key]) => subjectFieldProblem(key),
     help: "extra subject field of the certificate request (e.g. O Example)",
   },
   { name: "email", kind: "string", metavar: "ADDR", help: "e-mail to send the token to" },
