@@ -109,3 +109,12 @@ export class TestRegistry {
     await this.server.shutdown();
   }
 }
+
+// Serve mode, for tests that need the registry inside a network namespace: prints the URL,
+// serves until stdin is closed.
+if (import.meta.main) {
+  const registry = await TestRegistry.start();
+  console.log(registry.url);
+  for await (const _ of Deno.stdin.readable) { /* wait for end of input */ }
+  await registry.close();
+}
