@@ -210,14 +210,17 @@ export async function register(options: ConfOptions, io: ConfIO): Promise<number
   }
 
   const created = prepareCertFile(path("cert.crt"));
-  let certPem: string;
+  let certPem: string, cert: crypto.X509Certificate;
   try {
     certPem = await requestCertificate(client, options, token, csr);
+    cert = parseCertificate(certPem, "the certificate sent by the registry");
+    if (!cert.checkPrivateKey(crypto.createPrivateKey(key))) {
+      throw new ConfFailure("the registry sent a certificate for another key");
+    }
   } catch (e) {
     if (created && Deno.statSync(path("cert.crt")).size === 0) Deno.removeSync(path("cert.crt"));
     throw e;
   }
-  const cert = parseCertificate(certPem, "the certificate sent by the registry");
   Deno.writeTextFileSync(path("cert.crt.new"), certPem);
   Deno.renameSync(path("cert.crt.new"), path("cert.crt"));
 

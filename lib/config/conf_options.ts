@@ -39,7 +39,8 @@ export interface ConfOptions {
 /** `ALG:HEX` → fingerprint; throws an Error with a short reason. */
 export function parseFingerprint(text: string): Fingerprint {
   const i = text.indexOf(":");
-  const algorithm = text.slice(0, i).toLowerCase();
+  // Python's hashlib spells SHA-3 names with "_" (sha3_256), node:crypto with "-".
+  const algorithm = text.slice(0, i).toLowerCase().replaceAll("_", "-");
   const hex = text.slice(i + 1).replaceAll(":", "").toLowerCase();
   if (i < 0 || !getHashes().includes(algorithm)) {
     throw new Error(`'${text}' is not ALG:HEX with a known hash algorithm (e.g. sha256:…)`);

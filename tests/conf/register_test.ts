@@ -129,11 +129,17 @@ Deno.test("conf: --ca-only writes only ca.crt", async () => {
   });
 });
 
-Deno.test("conf: empty certificate answer ⇒ 'invalid or expired token', no empty cert left", async () => {
+Deno.test("conf: empty certificate answer ⇒ 'invalid or expired token'; bad answers leave no cert file", async () => {
   await withRegistry(async (registry, dir) => {
     await assert.rejects(
       register(options(registry, dir, { token: "zzzzzzzz" }), scripted([]).io),
       (e) => e instanceof ConfFailure && e.message === "invalid or expired token",
+    );
+    assert.deepEqual(files(dir), ["ca.crt", "cert.key"]);
+    registry.wrongKey = true;
+    await assert.rejects(
+      register(options(registry, dir, { anonymous: true }), scripted([]).io),
+      /the registry sent a certificate for another key/,
     );
     assert.deepEqual(files(dir), ["ca.crt", "cert.key"]);
     registry.anonymous = false;

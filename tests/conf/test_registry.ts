@@ -22,6 +22,8 @@ export class TestRegistry {
   /** Tokens accepted by requestCertificate. */
   readonly tokens = new Set<string>();
   anonymous = true;
+  /** Issue certificates for a key other than the request's (a broken registry). */
+  wrongKey = false;
   #next = 1;
 
   readonly server: Deno.HttpServer<Deno.NetAddr>;
@@ -98,7 +100,13 @@ export class TestRegistry {
       issuer: new x509.X509Certificate(this.caPem).subject,
       notBefore: new Date(),
       notAfter: new Date(Date.now() + 365 * 86400_000),
-      publicKey: await csr.publicKey.export(ALG, ["verify"]),
+      publicKey: this.wrongKey
+        ? (await crypto.subtle.generateKey(
+          { ...ALG, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
+          true,
+          ["sign", "verify"],
+        ) as CryptoKeyPair).publicKey
+        : await csr.publicKey.export(ALG, ["verify"]),
       signingKey: this.caKey,
       signingAlgorithm: ALG,
     });

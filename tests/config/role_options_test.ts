@@ -209,6 +209,10 @@ Deno.test("conf: fingerprint, location, req pairs and dir parse", () => {
   assert.equal(o.dir, "/tmp/x");
   assert.equal(o.anonymous, true);
   assert.equal(ok(confSchema, CONF).dir, ".");
+  assert.deepEqual(ok(confSchema, [...CONF, "--fingerprint", "sha3_256:0a"]).fingerprint, {
+    algorithm: "sha3-256",
+    hex: "0a",
+  });
   assert.match(fails(confSchema, [...CONF, "--fingerprint", "nohash:ab"]), /known hash algorithm/);
   assert.match(fails(confSchema, [...CONF, "--fingerprint", "sha1:xyz"]), /not hexadecimal/);
   assert.match(fails(confSchema, [...CONF, "--location", "France"]), /COUNTRY,CONTINENT/);
