@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { parseArgs } from "../../lib/config/cli.ts";
 import { nodeSchema } from "../../lib/config/node_options.ts";
 import { registrySchema } from "../../lib/config/registry_options.ts";
+import { nodeConfigText } from "../../lib/conf/config_text.ts";
 import { VERSION } from "../../lib/version.ts";
 import { inDir, tempFiles } from "./helpers.ts";
 
@@ -179,4 +180,30 @@ Deno.test("--help lists every option with defaults; --version prints the version
   );
   const version = parseArgs(nodeSchema, ["-V"]);
   assert.equal(version.ok ? "" : version.stdout, VERSION);
+});
+
+Deno.test("the demo registry config of spec §2.4 and the re6stnet.conf written by conf parse", () => {
+  const dir = tempFiles({
+    "re6st-registry.conf": "ca ca.crt\nkey registry/ca.key\ndh dh2048.pem\nhello 4\n" +
+      "client-count 2\ntunnel-refresh 100\nipv4 198.19.0.0/16 8\nprefix-length 13\n" +
+      "community registry/community.conf\n",
+    "re6stnet.conf": nodeConfigText("http://198.18.0.1/", "FR"),
+  });
+  inDir(dir, () => {
+    const r = parseArgs(registrySchema, ["@re6st-registry.conf"]);
+    assert.ok(r.ok);
+    assert.equal(r.options.hello, 4);
+    assert.equal(r.options.clientCount, 2);
+    assert.equal(r.options.maxClients, 4);
+    assert.equal(r.options.tunnelRefresh, 100);
+    assert.deepEqual(r.options.ipv4, { network: "198.19.0.0/16", sublen: 8 });
+    assert.equal(r.options.prefixLength, 13);
+    assert.equal(r.options.community, "registry/community.conf");
+
+    const n = node(["@re6stnet.conf"]);
+    assert.equal(n.registry, "http://198.18.0.1/");
+    assert.deepEqual([n.ca, n.cert, n.key, n.country], ["ca.crt", "cert.crt", "cert.key", "FR"]);
+    assert.equal(n.verbose, 2, "#verbose 3 is a comment");
+    assert.deepEqual(n.openvpnArgs, []);
+  });
 });
