@@ -110,6 +110,7 @@ export class TestNet {
   readonly tmpDir: string;
   private namespaces: string[] = [];
   private procs: Proc[] = [];
+  private cleanups: (() => Promise<unknown>)[] = [];
   private switchCount = 0;
   private disposed = false;
 
@@ -312,18 +313,30 @@ export class TestNet {
     return { reached, complete, ms: (complete ? last : Date.now()) - start };
   }
 
-  /** Prints every log file of this test (called on failure). */
-  async printLogs(): Promise<void> {
-    for await (const e of Deno.readDir(this.logDir)) {
-      const text = await Deno.readTextFile(`${this.logDir}/${e.name}`).catch(String);
-      console.log(`----- ${e.name} -----\n${text.trimEnd()}\n----- end ${e.name} -----`);
+  /** Prints every log file of this test, subdirectories included (called on failure). */
+  async printLogs(dir = this.logDir): Promise<void> {
+    for await (const e of Deno.readDir(dir)) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory) {
+        await this.printLogs(path);
+        continue;
+      }
+      const name = path.slice(this.logDir.length + 1);
+      const text = await Deno.readTextFile(path).catch(String);
+      console.log(`----- ${name} -----\n${text.trimEnd()}\n----- end ${name} -----`);
     }
+  }
+
+  /** Registers a clean-up run first at `dispose` (e.g. stopping a process started elsewhere). */
+  onDispose(cleanup: () => Promise<unknown>): void {
+    this.cleanups.push(cleanup);
   }
 
   /** Stops every process (by PID), deletes every namespace and the temp dir. Idempotent. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    await Promise.all(this.cleanups.map((c) => c().catch(() => {})));
     await Promise.all(this.procs.map((p) => stopProcess(p, 2000)));
     for (const ns of this.namespaces.reverse()) await deleteNamespace(ns);
     await Deno.remove(this.tmpDir, { recursive: true }).catch(() => {});

@@ -235,7 +235,22 @@ export class BabelSocket {
     return this.current;
   }
 
+  /**
+   * One request/reply. If a connection kept from earlier turns out dead (babeld restarted),
+   * it is replaced and the request sent once more on the fresh connection.
+   */
   private async exchange(line: string): Promise<BabelReply> {
+    const reused = this.current !== undefined;
+    try {
+      return await this.exchangeOnce(line);
+    } catch (e) {
+      if (!reused || (e as Error).message.includes("no answer within")) throw e;
+      log.debug(`babeld connection lost (${(e as Error).message}), reconnecting`);
+      return await this.exchangeOnce(line);
+    }
+  }
+
+  private async exchangeOnce(line: string): Promise<BabelReply> {
     const c = await this.connection();
     const work = async (): Promise<BabelReply> => {
       await c.conn.write(new TextEncoder().encode(line + "\n"));
