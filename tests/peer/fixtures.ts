@@ -1,23 +1,16 @@
 /**
- * Test PKI for the peer protocol tests: a real RSA-2048 CA with serial 0x120010db80042
- * (network 2001:db8:42::/48), node certificates for 1/16, 2/16, 3/16, and bad ones: expired,
- * signed by a foreign CA, revoked. Built with @peculiar/x509 on WebCrypto.
+ * Test PKI for the peer protocol tests, made with lib/pki: an RSA-2048 CA with serial
+ * 0x120010db80042 (network 2001:db8:42::/48), node certificates for 1/16, 2/16, 3/16, and bad
+ * ones: expired, signed by a foreign CA, revoked.
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
 import nodeCrypto, { type KeyObject } from "node:crypto";
 import { packInteger } from "../../lib/wire/pack_integer.ts";
 import { rsaSign } from "../../lib/pki/rsa.ts";
-import { bitsToCn, cidrToBits } from "../../lib/wire/prefix.ts";
+import { generateRsaKey } from "../../lib/pki/keys.ts";
+import { createTestCa, createTestNode } from "../../lib/pki/testing.ts";
+import type { CaSigner } from "../../lib/pki/ca.ts";
+import { cidrToBits } from "../../lib/wire/prefix.ts";
 
-x509.cryptoProvider.set(crypto);
-
-const ALG = {
-  name: "RSASSA-PKCS1-v1_5",
-  hash: "SHA-512",
-  publicExponent: new Uint8Array([1, 0, 1]),
-  modulusLength: 2048,
-};
 const HOUR = 3600_000;
 
 /** Network of the test CA. */
@@ -50,48 +43,21 @@ export interface TestPki {
   issueMore?(prefixes: string[]): Promise<TestNode[]>;
 }
 
-async function newKeys(): Promise<CryptoKeyPair> {
-  return await crypto.subtle.generateKey(ALG, true, ["sign", "verify"]) as CryptoKeyPair;
-}
-
-async function nodeKey(keys: CryptoKeyPair): Promise<KeyObject> {
-  const pkcs8 = new Uint8Array(await crypto.subtle.exportKey("pkcs8", keys.privateKey));
-  return nodeCrypto.createPrivateKey({ key: Buffer.from(pkcs8), format: "der", type: "pkcs8" });
-}
-
 async function issue(
-  ca: x509.X509Certificate,
-  caKeys: CryptoKeyPair,
-  keys: CryptoKeyPair,
+  signer: CaSigner,
+  keyPem: string,
   prefix: string,
   serial: bigint,
   notBefore: number,
   notAfter: number,
 ): Promise<TestNode> {
-  const cert = await x509.X509CertificateGenerator.create({
-    serialNumber: serial.toString(16).padStart(2, "0"),
-    subject: `2.5.4.5=0,CN=${bitsToCn(prefix)}`,
-    issuer: ca.subject,
+  const t = await createTestNode(signer, prefix, {
+    keyPem,
+    serial,
     notBefore: new Date(notBefore),
     notAfter: new Date(notAfter),
-    signingKey: caKeys.privateKey,
-    publicKey: keys.publicKey,
-    signingAlgorithm: ALG,
   });
-  return { prefix, cert: new Uint8Array(cert.rawData), key: await nodeKey(keys), serial };
-}
-
-async function selfSigned(keys: CryptoKeyPair, serial: string, name: string) {
-  const now = Date.now();
-  return await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: serial,
-    name,
-    notBefore: new Date(now - HOUR),
-    notAfter: new Date(now + 24 * HOUR),
-    keys,
-    signingAlgorithm: ALG,
-    extensions: [new x509.BasicConstraintsExtension(true, undefined, true)],
-  });
+  return { prefix, cert: t.cert.der, key: nodeCrypto.createPrivateKey(keyPem), serial };
 }
 
 /** Prefix bits of test node `n` (16 bits). */
@@ -108,24 +74,27 @@ export function testPki(): Promise<TestPki> {
 }
 
 async function build(): Promise<TestPki> {
-  const now = Date.now();
-  const [caKeys, foreignKeys, k1, k2, k3] = await Promise.all(
-    Array.from({ length: 5 }, newKeys),
-  );
-  const ca = await selfSigned(caKeys, "0120010db80042", "C=FR,O=nexedi,CN=TEST-CA");
-  const foreignCa = await selfSigned(foreignKeys, "0120010db80042", "CN=OTHER-CA");
+  const now = Math.floor(Date.now() / 1000) * 1000;
+  const [ca, foreignCa, k1, k2, k3] = await Promise.all([
+    createTestCa(),
+    createTestCa(),
+    generateRsaKey(2048),
+    generateRsaKey(2048),
+    generateRsaKey(2048),
+  ]);
+  const signer = ca.signer;
   const valid = [now - HOUR, now + 24 * HOUR] as const;
   const nodes = [
-    await issue(ca, caKeys, k1, prefix16(1), 1n, ...valid),
-    await issue(ca, caKeys, k2, prefix16(2), 2n, ...valid),
-    await issue(ca, caKeys, k3, prefix16(3), 3n, ...valid),
+    await issue(signer, k1, prefix16(1), 1n, ...valid),
+    await issue(signer, k2, prefix16(2), 2n, ...valid),
+    await issue(signer, k3, prefix16(3), 3n, ...valid),
   ];
-  const expired = await issue(ca, caKeys, k3, prefix16(3), 97n, now - 48 * HOUR, now - HOUR);
-  const foreign = await issue(foreignCa, foreignKeys, k3, prefix16(3), 98n, ...valid);
-  const revoked = await issue(ca, caKeys, k3, prefix16(3), 99n, ...valid);
-  const caKey = await nodeKey(caKeys);
+  const expired = await issue(signer, k3, prefix16(3), 97n, now - 48 * HOUR, now - HOUR);
+  const foreign = await issue(foreignCa.signer, k3, prefix16(3), 98n, ...valid);
+  const revoked = await issue(signer, k3, prefix16(3), 99n, ...valid);
+  const caKey = signer.key;
   return {
-    caPem: ca.toString("pem"),
+    caPem: ca.certPem,
     caKey,
     caPublicKey: nodeCrypto.createPublicKey(caKey),
     nodes,
@@ -135,9 +104,7 @@ async function build(): Promise<TestPki> {
     crl: [99n],
     version: (v) => signedVersion(caKey, v),
     issueMore: (prefixes) =>
-      Promise.all(
-        prefixes.map((p, i) => issue(ca, caKeys, k2, p, 1000n + BigInt(i), ...valid)),
-      ),
+      Promise.all(prefixes.map((p, i) => issue(signer, k2, p, 1000n + BigInt(i), ...valid))),
   };
 }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { encodeHello0, encodeHello0Fingerprint, packetSeq } from "../../lib/node/peer/packet.ts";
 import { addressOf, TestNet } from "./harness.ts";
-import { x509CertVerifier } from "../../lib/node/peer/cert_verifier.ts";
+import { caCertVerifier } from "../../lib/node/peer/cert_verifier.ts";
 import { prefix16, testPki } from "./fixtures.ts";
 import crypto from "node:crypto";
 import { openData, SEQ_HELLO } from "../../lib/node/peer/packet.ts";
@@ -123,7 +123,7 @@ Deno.test("statement 19: hellos with expired, foreign-CA or revoked certificates
   const src = addressOf(prefix16(3));
   const cases = [
     [pki.expired, "expired"],
-    [pki.foreign, "not signed by our CA"],
+    [pki.foreign, "certificate not signed by CA"],
     [pki.revoked, "revoked"],
   ] as const;
   for (const [node, why] of cases) {
@@ -249,7 +249,7 @@ Deno.test("peers are dropped when their certificate expires or is revoked", () =
 
 Deno.test("expiry: peers go at their notAfter, the next expiry is the earliest remaining", () => {
   const net = new TestNet(pki);
-  const verify = x509CertVerifier(pki.caPem);
+  const verify = caCertVerifier(pki.caPem);
   // same certificates, but 2/16 is said to expire an hour before 3/16
   const notAfter: Record<string, number> = {
     [n2.prefix]: T + 3_600_000,

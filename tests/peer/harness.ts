@@ -3,7 +3,7 @@
  * each other with the sender's node address as source, and records logs, messages and
  * parameter-fetch requests. Time is explicit.
  */
-import { x509CertVerifier } from "../../lib/node/peer/cert_verifier.ts";
+import { caCertVerifier } from "../../lib/node/peer/cert_verifier.ts";
 import type { PeerAction, SendTarget } from "../../lib/node/peer/actions.ts";
 import { PeerProtocol, type PeerProtocolOptions } from "../../lib/node/peer/protocol.ts";
 import { nodeAddress } from "../../lib/wire/prefix.ts";
@@ -44,7 +44,7 @@ export class TestNet {
       cert: node.cert,
       key: node.key,
       caKey: this.pki.caPublicKey,
-      verifyCert: x509CertVerifier(this.pki.caPem),
+      verifyCert: caCertVerifier(this.pki.caPem),
       version: this.pki.version(1),
       crl: this.pki.crl,
       software: "0.1.0, test",

@@ -236,7 +236,7 @@ Deno.test("peer protocol over real UDP sockets between namespaces", async () => 
     new DataView(forgedMac.buffer).setUint32(0, 0x7fffffff);
     forgedMac[6] ^= 0x55;
     const attacks: [string, Uint8Array[], string][] = [
-      [addr(n3), [encodeHello0(pki.foreign.cert)], "not signed by our CA"],
+      [addr(n3), [encodeHello0(pki.foreign.cert)], "certificate not signed by CA"],
       [addr(n3), [encodeHello0Fingerprint(10, fpB, pki.expired.cert)], "certificate expired"],
       [addr(n3), [encodeHello0(pki.revoked.cert)], "revoked"],
       [addr(n3), [encodeHello0(n1.cert)], "cert from wrong source"],

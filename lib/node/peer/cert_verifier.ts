@@ -1,10 +1,14 @@
 /**
  * Verification of certificates received in hello0 packets (spec §4.5): issued and signed by
- * our CA, valid at the current time, RSA key, CN in prefix form. The CRL is checked by the
- * protocol machine. The verifier is injected so the pure machine can use any PKI backend.
+ * our CA, valid at the current time, CN in prefix form. The CRL is checked by the protocol
+ * machine. The verifier is injected so the pure machine does not depend on a PKI backend.
  */
-import { KeyObject, X509Certificate } from "node:crypto";
-import { type Bits, cnToBits } from "../../wire/prefix.ts";
+import type { KeyObject } from "node:crypto";
+import { type CaCertificate, parseCa } from "../../pki/ca.ts";
+import { type NodeCertificate, parseNodeCertificate } from "../../pki/certificate.ts";
+import type { PemOrDer } from "../../pki/pem.ts";
+import { verifyCertificate } from "../../pki/verify.ts";
+import type { Bits } from "../../wire/prefix.ts";
 
 /** What the protocol needs from a verified peer certificate. */
 export interface VerifiedCert {
@@ -19,38 +23,22 @@ export interface VerifiedCert {
 /** Checks a DER certificate against the CA at time `now` (ms since the epoch). */
 export type CertVerifier = (der: Uint8Array, now: number) => VerifiedCert | { error: string };
 
-const CN_RE = /^CN=(\d+\/\d+)$/m;
-
-/** A CertVerifier backed by node:crypto's X509Certificate, for the CA given as PEM or DER. */
-export function x509CertVerifier(ca: string | Uint8Array): CertVerifier {
-  const caCert = new X509Certificate(ca);
+/** A CertVerifier for our CA (parsed, PEM or DER), backed by lib/pki. */
+export function caCertVerifier(ca: CaCertificate | PemOrDer): CertVerifier {
+  const caCert = typeof ca === "string" || ca instanceof Uint8Array ? parseCa(ca) : ca;
   return (der, now) => {
-    let cert: X509Certificate;
+    let cert: NodeCertificate;
     try {
-      cert = new X509Certificate(der);
+      cert = parseNodeCertificate(der);
     } catch (e) {
       return { error: `unparsable certificate (${(e as Error).message})` };
     }
-    if (!cert.checkIssued(caCert) || !cert.verify(caCert.publicKey)) {
-      return { error: "certificate not signed by our CA" };
-    }
-    const notBefore = Date.parse(cert.validFrom);
-    const notAfter = Date.parse(cert.validTo);
-    if (!(now >= notBefore)) return { error: "certificate not yet valid" };
-    if (!(now <= notAfter)) return { error: "certificate expired" };
-    if (cert.publicKey.asymmetricKeyType !== "rsa") return { error: "certificate key is not RSA" };
-    const cn = CN_RE.exec(cert.subject);
-    if (!cn) return { error: "certificate CN is not a prefix" };
-    let prefix: Bits;
-    try {
-      prefix = cnToBits(cn[1]);
-    } catch (e) {
-      return { error: (e as Error).message };
-    }
+    const v = verifyCertificate(cert, caCert, { at: new Date(now) });
+    if (!v.ok) return { error: `certificate ${v.reason}` };
     return {
-      prefix,
-      serial: BigInt("0x" + cert.serialNumber),
-      notAfter,
+      prefix: cert.prefix,
+      serial: cert.serial,
+      notAfter: cert.notAfter.getTime(),
       publicKey: cert.publicKey,
     };
   };

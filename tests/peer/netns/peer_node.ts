@@ -12,7 +12,7 @@
  */
 import dgram from "node:dgram";
 import crypto from "node:crypto";
-import { x509CertVerifier } from "../../../lib/node/peer/cert_verifier.ts";
+import { caCertVerifier } from "../../../lib/node/peer/cert_verifier.ts";
 import { PeerProtocol } from "../../../lib/node/peer/protocol.ts";
 import { PeerSocket } from "../../../lib/node/peer/socket.ts";
 import { nodeAddress } from "../../../lib/wire/prefix.ts";
@@ -34,7 +34,7 @@ const machine = new PeerProtocol({
   cert: me.cert,
   key: me.key,
   caKey: pki.caPublicKey,
-  verifyCert: x509CertVerifier(pki.caPem),
+  verifyCert: caCertVerifier(pki.caPem),
   version: pki.version(Number(version)),
   crl: pki.crl,
   registryPrefix,
