@@ -62,8 +62,15 @@ export class PeerSocket {
     this.log = opts.log ?? logger("peer");
     this.clock = opts.clock ?? Date.now;
     socket.on("message", (msg: Uint8Array, rinfo: dgram.RemoteInfo) => {
-      const now = this.clock();
-      this.apply(opts.machine.receive(rinfo.address, rinfo.port, msg, now));
+      let actions: PeerAction[];
+      try {
+        actions = opts.machine.receive(rinfo.address, rinfo.port, msg, this.clock());
+      } catch (err) {
+        // The machine never throws on bad input; a daemon callback may. Keep serving.
+        this.log.error(`datagram from [${rinfo.address}]:${rinfo.port}: ${(err as Error).stack}`);
+        return;
+      }
+      this.apply(actions);
     });
     socket.on("error", (err: Error) => this.log.warn(`socket error: ${err.message}`));
   }
