@@ -171,6 +171,12 @@ Deno.test("statement 45 (forwarding): the registry's ::1 requests are relayed to
   net.run(r.prefix, r.receive("::1", 40000, te.encode("01x\u0000\u0001"), T));
   net.run(r.prefix, r.receive("::1", 40000, te.encode("0101"), T));
   assert.equal(net.logsOf(r.prefix, "local datagram ignored").length, 2);
+  // a target longer than the address space allows is refused, not sent anywhere
+  const long = encodeLocalDatagram("1".repeat(81), 1, EMPTY);
+  const refused = r.receive("::1", 40000, long, T);
+  net.run(r.prefix, refused);
+  assert.ok(!refused.some((x) => x.type === "send"));
+  assert.equal(net.logsOf(r.prefix, "not a node prefix of this network").length, 1);
   // a late forwarded answer goes to the last local requester (the registry checks the code)
   net.run(b.prefix, b.sendMessage(r.prefix, 0x81, te.encode("x"), T));
   net.flush(T);

@@ -7,7 +7,7 @@
 import crypto, { type KeyObject } from "node:crypto";
 import { PROTOCOL } from "../../version.ts";
 import { type PublicKeyInput, rsaDecrypt, rsaEncrypt, rsaSign, rsaVerify } from "../../pki/rsa.ts";
-import { type Bits, bytesToBits, parseIPv6 } from "../../wire/prefix.ts";
+import { type Bits, bytesToBits, isBits, parseIPv6 } from "../../wire/prefix.ts";
 import type { PeerAction, PeerLogLevel, SendTarget } from "./actions.ts";
 import type { CertVerifier, VerifiedCert } from "./cert_verifier.ts";
 import { decodeLocalDatagram, encodeLocalDatagram } from "./local.ts";
@@ -285,6 +285,10 @@ export class PeerProtocol {
   private sendTo(prefix: Bits, message: Uint8Array | null, now: number, out: PeerAction[]): void {
     if (prefix === this.opts.prefix) {
       log(out, "debug", "not sending a message to ourselves");
+      return;
+    }
+    if (!isBits(prefix) || prefix === "" || this.opts.network.length + prefix.length > 128) {
+      log(out, "warn", `not a node prefix of this network: ${JSON.stringify(prefix)}`);
       return;
     }
     let peer = this.table.get(prefix);

@@ -139,7 +139,15 @@ export class PeerSocket {
     let dest: { address: string; port: number };
     if ("prefix" in to) {
       let cached = this.resolveCache.get(to.prefix);
-      if (!cached) this.resolveCache.set(to.prefix, cached = this.resolve(to.prefix));
+      if (!cached) {
+        try {
+          cached = this.resolve(to.prefix);
+        } catch (err) {
+          this.log.warn(`no address for peer ${to.prefix}: ${(err as Error).message}`);
+          return;
+        }
+        this.resolveCache.set(to.prefix, cached);
+      }
       dest = cached;
     } else dest = to;
     this.opts.onSent?.(dest, data);
