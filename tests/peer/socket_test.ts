@@ -277,6 +277,12 @@ Deno.test("peer protocol over real UDP sockets between namespaces", async () => 
     assert.equal(td.decode(unb64(String(cAddr.data))), "198.18.0.2,1194,tcp,FR");
     const bErrors = B.events.filter((e) => e.event === "log" && e.level === "error");
     assert.deepEqual(bErrors, []);
+  } catch (err) {
+    for (const p of procs) {
+      console.error(`--- ${p.name} events:`);
+      for (const e of p.events) console.error(JSON.stringify(e));
+    }
+    throw err;
   } finally {
     for (const p of procs) {
       try {
