@@ -15,6 +15,10 @@ const commands: Record<string, Command> = {
     summary: "create a new network's CA (key, certificate, DH) for an IPv6 prefix",
     run: async () => (await import("./lib/pki/ca_command.ts")).run,
   },
+  conf: {
+    summary: "register this machine with a registry and write its keys, certificate and config",
+    run: async () => (await import("./lib/conf/run.ts")).run,
+  },
 };
 
 function usage(): string {
