@@ -2,105 +2,121 @@
  * Our UPnP IGD client against a real miniupnpd 2.3 on a NAT gateway in namespaces
  * (spec §13.1, statement 56): discovery, external IP, mapping of 1194/tcp into 32768–40959
  * with working DNAT from the outside, conflict handling, refresh after a mapping vanished,
- * deletion at stop.
+ * deletion at stop. Topology: `out` and `gw` on switch "wan"; `lan`, `lan2` and `gw` on
+ * switch "lan"; `gw` NATs with miniupnpd (tests/net/harness.ts).
  */
 import assert from "node:assert/strict";
+import { run } from "../../lib/netns/exec.ts";
 import { PORT_BASE, PortSequence } from "../../lib/node/upnp/port_sequence.ts";
-import { ADDR, GatewayNet } from "./gateway_net.ts";
+import { canRunNetTests, type Host, type TestNet, waitFor, withNet } from "../net/harness.ts";
 
+const DRIVER = new URL("./upnp_driver.ts", import.meta.url).pathname;
 const SEED = [5, 7, 100] as const; // r1, r2, start: fixes the chooser's walk
 
-Deno.test({
-  name: "statement 56: PortMapper behind real miniupnpd maps, refreshes and deletes",
-  sanitizeOps: false,
-  sanitizeResources: false,
-  async fn() {
-    if (Deno.uid() !== 0) {
-      console.log("miniupnpd test: not root, namespaced network test not run (CI runs it as root)");
-      return;
-    }
-    const net = await GatewayNet.create();
-    let ok = false;
+type Answer = Record<string, unknown> & { ok: boolean };
+
+/** Starts `upnp_driver.ts` in `host`; returns a function sending it one command. */
+async function driver(net: TestNet, host: Host): Promise<(cmd: object) => Promise<Answer>> {
+  const path = `${net.tmpDir}/${host.name}.sock`;
+  const proc = await net.spawn(host, [Deno.execPath(), "run", "-A", DRIVER, path], {
+    name: "upnp-driver",
+  });
+  await waitFor(async () => (await Deno.readTextFile(proc.logFile)).includes("ready"), {
+    timeoutMs: 20_000,
+    what: `UPnP driver on ${host.name}`,
+  });
+  return async (cmd) => {
+    const conn = await Deno.connect({ transport: "unix", path });
     try {
-      const lan = net.driver(net.ns.lan, "lan");
-      const lan2 = net.driver(net.ns.lan2, "lan2");
-      const out = net.driver(net.ns.out, "out");
-
-      // Discovery, LAN address, external IP.
-      const d = await lan.send({ op: "discover" });
-      assert.equal(d.ok, true, JSON.stringify(d));
-      assert.equal(d.lanAddress, ADDR.lan);
-      assert.equal(d.externalIp, ADDR.gwOutside);
-      assert.match(String(d.serviceType), /WANIPConnection:[12]$/);
-
-      // Another LAN host holds the chooser's first candidate: the mapper must skip it.
-      const walk = new PortSequence({ r1: SEED[0], r2: SEED[1], start: SEED[2] });
-      const first = walk.next(), second = walk.next();
-      const taken = await lan2.send({
-        op: "add",
-        externalPort: first,
-        proto: "tcp",
-        internalPort: 2000,
-      });
-      assert.equal(taken.ok, true, JSON.stringify(taken));
-
-      assert.equal((await lan.send({ op: "listen", port: 1194 })).ok, true);
-      await lan.send({ op: "mapper", servers: [{ proto: "tcp", port: 1194 }], seed: SEED });
-      const started = await lan.send({ op: "start" });
-      assert.equal(started.ok, true, JSON.stringify(started));
-      const result = started.result as {
-        kind: string;
-        endpoints: { ip: string; port: number; proto: string }[];
-      };
-      assert.equal(result.kind, "mapped");
-      assert.deepEqual(result.endpoints, [{ ip: ADDR.gwOutside, port: second, proto: "tcp" }]);
-      assert.ok(second >= PORT_BASE && second <= 40959);
-      assert.match(lan.output(), new RegExp(`external port ${first}/tcp in conflict`));
-
-      // DNAT works: the outside host reaches the LAN listener through the mapped port.
-      const c = await out.send({ op: "connect", host: ADDR.gwOutside, port: second });
-      assert.equal(c.ok, true, JSON.stringify(c));
-      assert.equal(c.received, `hello from LAN to ${ADDR.out}`);
-      assert.ok(
-        (await net.dnatRules()).some((r) =>
-          r.includes(`dport ${second} dnat ip to ${ADDR.lan}:1194`)
-        ),
-      );
-
-      // A mapping deleted behind our back is recreated by the next refresh.
-      assert.equal((await lan.send({ op: "delete", externalPort: second, proto: "tcp" })).ok, true);
-      assert.ok(!(await net.dnatRules()).some((r) => r.includes(`dport ${second} `)));
-      const r1 = await lan.send({ op: "refresh", force: false });
-      assert.equal(r1.refreshed, true, JSON.stringify(r1));
-      assert.deepEqual(r1.endpoints, [{ ip: ADDR.gwOutside, port: second, proto: "tcp" }]);
-      assert.match(lan.output(), new RegExp(`mapping ${second}/tcp missing`));
-      assert.ok(
-        (await net.dnatRules()).some((r) =>
-          r.includes(`dport ${second} dnat ip to ${ADDR.lan}:1194`)
-        ),
-      );
-      const c2 = await out.send({ op: "connect", host: ADDR.gwOutside, port: second });
-      assert.equal(c2.received, `hello from LAN to ${ADDR.out}`);
-
-      // The forced (periodic) refresh re-adds in place.
-      const r2 = await lan.send({ op: "refresh", force: true });
-      assert.deepEqual(r2.endpoints, [{ ip: ADDR.gwOutside, port: second, proto: "tcp" }]);
-
-      // stop() deletes ours; the other client's mapping stays.
-      const s = await lan.send({ op: "stop" });
-      assert.deepEqual(s.endpoints, []);
-      const left = await net.dnatRules();
-      assert.ok(!left.some((r) => r.includes(`dport ${second} `)), left.join("\n"));
-      assert.ok(
-        left.some((r) => r.includes(`dport ${first} dnat ip to ${ADDR.lan2}:2000`)),
-        left.join("\n"),
-      );
-      const c3 = await out.send({ op: "connect", host: ADDR.gwOutside, port: second }, 10_000);
-      assert.equal(c3.ok, false, "the mapping must be gone");
-      ok = true;
+      await conn.write(new TextEncoder().encode(JSON.stringify(cmd) + "\n"));
+      let text = "";
+      const buf = new Uint8Array(65536);
+      for (let n = await conn.read(buf); n !== null; n = await conn.read(buf)) {
+        text += new TextDecoder().decode(buf.subarray(0, n));
+      }
+      return JSON.parse(text);
     } finally {
-      if (!ok) console.log(net.logs());
-      await net.dispose();
+      conn.close();
     }
-  },
+  };
+}
+
+Deno.test("statement 56: PortMapper behind real miniupnpd maps, refreshes and deletes", async () => {
+  if (!canRunNetTests("miniupnpd")) return;
+  await withNet("upnp miniupnpd", async (net) => {
+    const [out, gw, lan, lan2] = await Promise.all(
+      ["out", "gw", "lan", "lan2"].map((h) => net.host(h)),
+    );
+    const wan = await net.switch("wan", [out, gw]);
+    const inside = await net.switch("lan", [lan, lan2, gw]);
+    const nat = await net.nat(gw, inside, wan, { upnp: true });
+    const lanIp = inside.members.get(lan)!.ip, lan2Ip = inside.members.get(lan2)!.ip;
+    const outIp = wan.members.get(out)!.ip;
+    const dnatRules = async () =>
+      (await run(["nft", "list", "chain", "inet", "miniupnpd", "prerouting_miniupnpd"], {
+        ns: gw.ns,
+      })).split("\n").map((l) => l.trim()).filter((l) => l.includes("dnat"));
+    const lanLog = async () => await Deno.readTextFile(`${net.logDir}/${lan.name}-upnp-driver.log`);
+    const [onLan, onLan2, onOut] = await Promise.all([lan, lan2, out].map((h) => driver(net, h)));
+
+    // Discovery, our LAN address, the gateway's outside address.
+    const d = await onLan({ op: "discover" });
+    assert.equal(d.ok, true, JSON.stringify(d));
+    assert.equal(d.lanAddress, lanIp);
+    assert.equal(d.externalIp, nat.publicIp);
+    assert.match(String(d.serviceType), /WANIPConnection:[12]$/);
+
+    // Another LAN host holds the chooser's first candidate: the mapper must skip it.
+    const walk = new PortSequence({ r1: SEED[0], r2: SEED[1], start: SEED[2] });
+    const first = walk.next(), second = walk.next();
+    const taken = await onLan2({
+      op: "add",
+      externalPort: first,
+      proto: "tcp",
+      internalPort: 2000,
+    });
+    assert.equal(taken.ok, true, JSON.stringify(taken));
+
+    assert.equal((await onLan({ op: "listen", port: 1194 })).ok, true);
+    await onLan({ op: "mapper", servers: [{ proto: "tcp", port: 1194 }], seed: SEED });
+    const started = await onLan({ op: "start" });
+    assert.equal(started.ok, true, JSON.stringify(started));
+    const mapped = [{ ip: nat.publicIp, port: second, proto: "tcp" }];
+    assert.deepEqual(started.result, { kind: "mapped", endpoints: mapped });
+    assert.ok(second >= PORT_BASE && second <= 40959);
+    assert.match(await lanLog(), new RegExp(`external port ${first}/tcp in conflict`));
+
+    // DNAT works: the outside host reaches the LAN listener through the mapped port.
+    const reached = `hello from LAN to ${outIp}`;
+    const c = await onOut({ op: "connect", host: nat.publicIp, port: second });
+    assert.equal(c.received, reached, JSON.stringify(c));
+    const rule = `dport ${second} dnat ip to ${lanIp}:1194`;
+    assert.ok((await dnatRules()).some((r) => r.includes(rule)));
+
+    // A mapping deleted behind our back is recreated by the next refresh.
+    assert.equal((await onLan({ op: "delete", externalPort: second, proto: "tcp" })).ok, true);
+    assert.ok(!(await dnatRules()).some((r) => r.includes(`dport ${second} `)));
+    const r1 = await onLan({ op: "refresh", force: false });
+    assert.equal(r1.refreshed, true, JSON.stringify(r1));
+    assert.deepEqual(r1.endpoints, mapped);
+    assert.match(await lanLog(), new RegExp(`mapping ${second}/tcp missing`));
+    assert.ok((await dnatRules()).some((r) => r.includes(rule)));
+    const c2 = await onOut({ op: "connect", host: nat.publicIp, port: second });
+    assert.equal(c2.received, reached, JSON.stringify(c2));
+
+    // The forced (periodic) refresh re-adds in place.
+    const r2 = await onLan({ op: "refresh", force: true });
+    assert.deepEqual(r2.endpoints, mapped);
+
+    // stop() deletes ours; the other client's mapping stays.
+    assert.deepEqual((await onLan({ op: "stop" })).endpoints, []);
+    const left = await dnatRules();
+    assert.ok(!left.some((r) => r.includes(`dport ${second} `)), left.join("\n"));
+    assert.ok(
+      left.some((r) => r.includes(`dport ${first} dnat ip to ${lan2Ip}:2000`)),
+      left.join("\n"),
+    );
+    const c3 = await onOut({ op: "connect", host: nat.publicIp, port: second });
+    assert.equal(c3.ok, false, "the mapping must be gone");
+  });
 });

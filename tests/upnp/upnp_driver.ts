@@ -1,7 +1,8 @@
 /**
- * Runs inside a test namespace and drives our UPnP code on request: one JSON command per
- * stdin line, one JSON answer per stdout line (`{"ok":true,...}` or `{"ok":false,"error":…}`).
- * Log lines of the library go to stderr. Commands:
+ * Runs inside a test namespace and drives our UPnP code on request. It listens on the Unix
+ * socket given as argument (reachable from the test across namespaces) and prints "ready";
+ * each connection carries one JSON command line and gets one JSON answer line
+ * (`{"ok":true,...}` or `{"ok":false,"error":…}`). Library log lines go to stderr. Commands:
  *   {"op":"discover"}                             IgdClient.discover + GetExternalIPAddress
  *   {"op":"add","externalPort":N,"proto":"tcp","internalPort":N}   one raw AddPortMapping
  *   {"op":"delete","externalPort":N,"proto":"tcp"}                 one raw DeletePortMapping
@@ -17,7 +18,6 @@ import { type LocalServer, PortMapper } from "../../lib/node/upnp/port_mapper.ts
 setVerbosity(3);
 const discoverOpts = { timeoutMs: 3000 };
 let mapper: PortMapper | undefined;
-const listeners: Deno.TcpListener[] = [];
 
 type Cmd = Record<string, unknown> & { op: string };
 
@@ -70,7 +70,6 @@ async function handle(cmd: Cmd): Promise<Record<string, unknown>> {
       return { endpoints: mapper!.endpoints };
     case "listen": {
       const l = Deno.listen({ hostname: "0.0.0.0", port: cmd.port as number });
-      listeners.push(l);
       (async () => {
         for await (const c of l) {
           await c.write(new TextEncoder().encode(`hello from LAN to ${c.remoteAddr.hostname}`));
@@ -93,22 +92,27 @@ async function handle(cmd: Cmd): Promise<Record<string, unknown>> {
   throw new Error(`unknown op ${cmd.op}`);
 }
 
-const decoder = new TextDecoder();
-let pending = "";
-for await (const chunk of Deno.stdin.readable) {
-  pending += decoder.decode(chunk, { stream: true });
-  let nl: number;
-  while ((nl = pending.indexOf("\n")) >= 0) {
-    const line = pending.slice(0, nl);
-    pending = pending.slice(nl + 1);
-    let answer: Record<string, unknown>;
-    try {
-      answer = { ok: true, ...(await handle(JSON.parse(line))) };
-    } catch (e) {
-      const err = e as Error & { code?: number };
-      answer = { ok: false, error: err.message, code: err.code };
-    }
-    console.log(JSON.stringify(answer));
+/** Serves one connection: a command line in, an answer line out. */
+async function serve(conn: Deno.Conn): Promise<void> {
+  const decoder = new TextDecoder();
+  let line = "";
+  const buf = new Uint8Array(4096);
+  while (!line.includes("\n")) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    line += decoder.decode(buf.subarray(0, n));
   }
+  let answer: Record<string, unknown>;
+  try {
+    answer = { ok: true, ...(await handle(JSON.parse(line))) };
+  } catch (e) {
+    const err = e as Error & { code?: number };
+    answer = { ok: false, error: err.message, code: err.code };
+  }
+  await conn.write(new TextEncoder().encode(JSON.stringify(answer) + "\n"));
+  conn.close();
 }
-for (const l of listeners) l.close();
+
+const server = Deno.listen({ transport: "unix", path: Deno.args[0] });
+console.log("ready");
+for await (const conn of server) serve(conn).catch((e) => console.error(`driver: ${e}`));

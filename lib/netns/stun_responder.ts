@@ -1,9 +1,10 @@
 /**
  * A minimal STUN binding server (RFC 5389: Binding Success Response with XOR-MAPPED-ADDRESS)
- * standing in for the Internet's STUN servers in the closed test network. miniupnpd 2.3 needs
+ * standing in for the Internet's STUN servers in a closed test network. miniupnpd 2.3 needs
  * one: its external address in 198.18.0.0/15 is "reserved", so it only enables port
  * forwarding after STUN shows it is reachable without filtering (`ext_perform_stun=yes`).
- * Usage: deno run -A stun_responder.ts <listen IPv4> <port>. Prints "listening" when ready.
+ * Run inside a namespace: `deno run -A stun_responder.ts <listen IPv4> <port>`; prints
+ * "listening" when ready and one line per request.
  */
 import { Buffer } from "node:buffer";
 import dgram from "node:dgram";
