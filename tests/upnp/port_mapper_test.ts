@@ -6,6 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { setSink } from "../../lib/log.ts";
+import { formatAddresses } from "../../lib/wire/address.ts";
 import type { Igd, MappingEntry, MappingProtocol, PortMapping } from "../../lib/node/upnp/igd.ts";
 import { NoIgdError } from "../../lib/node/upnp/igd.ts";
 import {
@@ -117,6 +118,7 @@ Deno.test("statement 56: one mapping per server, description and lease as specif
     leaseDuration: 0,
   });
   assert.equal(igd.table.get(`${p2}/UDP`)?.description, "re6stnet openvpn server (1195/udp)");
+  assert.equal(formatAddresses(mapper.endpoints), `198.18.2.1,${p1},tcp;198.18.2.1,${p2},udp`);
   assert.equal(mapper.dueAt, clock.now + REFRESH_INTERVAL_MS);
 });
 
@@ -231,6 +233,8 @@ Deno.test("implicit UPnP without IGD means 'not NATed'; explicit UPnP keeps retr
   const implicit = setup(none, true);
   assert.deepEqual(await implicit.mapper.start(), { kind: "not-natted" });
   assert.equal(implicit.mapper.dueAt, Infinity);
+  const socketTrouble = setup(() => Promise.reject(new Error("bind EADDRINUSE")), true);
+  assert.deepEqual(await socketTrouble.mapper.start(), { kind: "not-natted" });
 
   const gateway: { igd?: MemoryIgd } = {};
   const explicit = setup(() => gateway.igd ? Promise.resolve(gateway.igd) : none(), false);

@@ -6,7 +6,7 @@
  */
 import type { Endpoint } from "../../wire/address.ts";
 import { logger } from "../../log.ts";
-import { type Igd, IgdClient, type MappingProtocol, NoIgdError } from "./igd.ts";
+import { type Igd, IgdClient, type MappingProtocol } from "./igd.ts";
 import { PortSequence, type RandomInt, randomPortSeed } from "./port_sequence.ts";
 import { SoapError, UPNP_ERRORS } from "./soap.ts";
 
@@ -91,13 +91,16 @@ export class PortMapper {
     }));
   }
 
-  /** Discovers the IGD and maps every server. */
+  /**
+   * Discovers the IGD and maps every server. Calls to `start`, `tick`, `refresh` and `stop`
+   * must not overlap (the daemon's main loop runs them one at a time).
+   */
   async start(): Promise<PortMapperStart> {
     try {
       this.igd = await this.discoverIgd();
     } catch (e) {
-      if (this.opts.implicit && e instanceof NoIgdError) {
-        log.info(`${e.message}: assuming no NAT`);
+      if (this.opts.implicit) {
+        log.info(`${(e as Error).message}: no usable UPnP IGD, assuming no NAT`);
         this.due = Infinity;
         return { kind: "not-natted" };
       }
