@@ -57,9 +57,11 @@ export async function httpRequest(
   const maxBytes = opts.maxBytes ?? 1 << 20;
 
   let conn: Deno.TcpConn | undefined;
+  let timedOut = false;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const expired = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
+      timedOut = true;
       conn?.close();
       conn = undefined;
       reject(new HttpError(`no complete answer from ${u.host} within ${timeoutMs} ms`));
@@ -67,6 +69,10 @@ export async function httpRequest(
   });
   const exchange = async (): Promise<HttpExchange> => {
     const c = await Deno.connect({ hostname, port, transport: "tcp" });
+    if (timedOut) { // connected after the deadline: nobody waits for this exchange any more
+      c.close();
+      throw new HttpError("connected too late");
+    }
     conn = c;
     const localAddress = c.localAddr.hostname;
     await writeAll(c, new Uint8Array([...new TextEncoder().encode(head), ...body]));
