@@ -6,11 +6,12 @@
  * switch "lan"; `gw` NATs with miniupnpd (tests/net/harness.ts).
  */
 import assert from "node:assert/strict";
-import { run } from "../../lib/netns/exec.ts";
+import { run, tryRun } from "../../lib/netns/exec.ts";
 import { PORT_BASE, PortSequence } from "../../lib/node/upnp/port_sequence.ts";
 import { canRunNetTests, type Host, type TestNet, waitFor, withNet } from "../net/harness.ts";
 
 const DRIVER = new URL("./upnp_driver.ts", import.meta.url).pathname;
+const PROBE = new URL("../net/udp_probe.ts", import.meta.url).pathname;
 const SEED = [5, 7, 100] as const; // r1, r2, start: fixes the chooser's walk
 
 type Answer = Record<string, unknown> & { ok: boolean };
@@ -68,7 +69,7 @@ Deno.test("statement 56: PortMapper behind real miniupnpd maps, refreshes and de
 
     // Another LAN host holds the chooser's first candidate: the mapper must skip it.
     const walk = new PortSequence({ r1: SEED[0], r2: SEED[1], start: SEED[2] });
-    const first = walk.next(), second = walk.next();
+    const first = walk.next(), second = walk.next(), third = walk.next();
     const taken = await onLan2({
       op: "add",
       externalPort: first,
@@ -78,10 +79,14 @@ Deno.test("statement 56: PortMapper behind real miniupnpd maps, refreshes and de
     assert.equal(taken.ok, true, JSON.stringify(taken));
 
     assert.equal((await onLan({ op: "listen", port: 1194 })).ok, true);
-    await onLan({ op: "mapper", servers: [{ proto: "tcp", port: 1194 }], seed: SEED });
+    const servers = [{ proto: "tcp", port: 1194 }, { proto: "udp", port: 1194 }];
+    await onLan({ op: "mapper", servers, seed: SEED });
     const started = await onLan({ op: "start" });
     assert.equal(started.ok, true, JSON.stringify(started));
-    const mapped = [{ ip: nat.publicIp, port: second, proto: "tcp" }];
+    const mapped = [
+      { ip: nat.publicIp, port: second, proto: "tcp" },
+      { ip: nat.publicIp, port: third, proto: "udp" },
+    ];
     assert.deepEqual(started.result, { kind: "mapped", endpoints: mapped });
     assert.ok(second >= PORT_BASE && second <= 40959);
     assert.match(await lanLog(), new RegExp(`external port ${first}/tcp in conflict`));
@@ -92,6 +97,32 @@ Deno.test("statement 56: PortMapper behind real miniupnpd maps, refreshes and de
     assert.equal(c.received, reached, JSON.stringify(c));
     const rule = `dport ${second} dnat ip to ${lanIp}:1194`;
     assert.ok((await dnatRules()).some((r) => r.includes(rule)));
+
+    // The UDP server is reachable from the outside too.
+    const udp = await net.spawn(lan, [Deno.execPath(), "run", "-A", PROBE, "listen", "1194"], {
+      name: "udp-listen",
+    });
+    await waitFor(async () => (await Deno.readTextFile(udp.logFile)).includes("listening"), {
+      timeoutMs: 20_000,
+      what: "UDP listener on lan",
+    });
+    const sent = await tryRun([
+      Deno.execPath(),
+      "run",
+      "-A",
+      PROBE,
+      "send",
+      nat.publicIp,
+      String(third),
+      "hi",
+    ], {
+      ns: out.ns,
+    });
+    assert.equal(sent.code, 0, sent.stderr);
+    await waitFor(async () => (await Deno.readTextFile(udp.logFile)).includes(`from ${outIp}:`), {
+      timeoutMs: 10_000,
+      what: "datagram through the UDP mapping",
+    });
 
     // A mapping deleted behind our back is recreated by the next refresh.
     assert.equal((await onLan({ op: "delete", externalPort: second, proto: "tcp" })).ok, true);
@@ -112,6 +143,7 @@ Deno.test("statement 56: PortMapper behind real miniupnpd maps, refreshes and de
     assert.deepEqual((await onLan({ op: "stop" })).endpoints, []);
     const left = await dnatRules();
     assert.ok(!left.some((r) => r.includes(`dport ${second} `)), left.join("\n"));
+    assert.ok(!left.some((r) => r.includes(`dport ${third} `)), left.join("\n"));
     assert.ok(
       left.some((r) => r.includes(`dport ${first} dnat ip to ${lan2Ip}:2000`)),
       left.join("\n"),
