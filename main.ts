@@ -11,6 +11,14 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  ca: {
+    summary: "create a new network's CA (key, certificate, DH) for an IPv6 prefix",
+    run: async () => (await import("./lib/pki/ca_command.ts")).run,
+  },
+  conf: {
+    summary: "register this machine with a registry and write its keys, certificate and config",
+    run: async () => (await import("./lib/conf/run.ts")).run,
+  },
   firewall: {
     summary: "print (or --apply) the iptables/ip6tables/nftables rules this node needs",
     run: async () => (await import("./lib/firewall/mod.ts")).run,
