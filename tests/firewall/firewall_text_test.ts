@@ -1,5 +1,6 @@
 import { strict as assert } from "node:assert";
-import { parseFirewallArgs, sshLockout } from "../../lib/firewall/args.ts";
+import { type ConfigFiles, parseFirewallArgs, sshLockout } from "../../lib/firewall/args.ts";
+import { createTestCa } from "../../lib/pki/testing.ts";
 import { renderIptables } from "../../lib/firewall/iptables.ts";
 import { renderNft } from "../../lib/firewall/nft.ts";
 import { type FirewallInput, validateInput } from "../../lib/firewall/input.ts";
@@ -17,6 +18,13 @@ const base: FirewallInput = {
   gateway: false,
   allow: [],
 };
+
+/** Parses arguments that must describe rules (not --help). */
+function rulesCommand(args: string[], files?: ConfigFiles) {
+  const c = parseFirewallArgs(args, files);
+  if (c.help) throw new Error("unexpected --help");
+  return c;
+}
 
 function inputLines(text: string): string[] {
   return text.split("\n").filter((l) => l.startsWith("-A INPUT"));
@@ -112,11 +120,11 @@ Deno.test("nft: one inet table replaced atomically, wildcards, families", () => 
 });
 
 Deno.test("arguments: defaults, repeatable options, normalised network", () => {
-  const c = parseFirewallArgs(["--network", "2001:db8:42:0::/48"]);
+  const c = rulesCommand(["--network", "2001:db8:42:0::/48"]);
   assert.deepEqual(c.input.servers, [{ port: 1194, proto: "tcp" }]);
   assert.equal(c.input.network, "2001:db8:42::/48");
   assert.equal(c.format, "all");
-  const d = parseFirewallArgs([
+  const d = rulesCommand([
     "--network",
     "fd00:1::/32",
     "--pp",
@@ -147,7 +155,7 @@ Deno.test("arguments: defaults, repeatable options, normalised network", () => {
 
 Deno.test("arguments: bad input gives clear errors", () => {
   const bad: [string[], RegExp][] = [
-    [[], /--network CIDR is required/],
+    [[], /--network CIDR \(or the node's @re6stnet.conf\) is required/],
     [["--network", "198.18.0.0/16"], /invalid network/],
     [["--network", "2001:db8::1/32"], /host bits/],
     [["--network", "2001:db8::/32", "--pp", "1194"], /needs a value/],
@@ -211,4 +219,106 @@ Deno.test("re6st firewall prints the chosen format; bad arguments exit 2 with th
   const help = await cli(["--help"]);
   assert.equal(help.code, 0);
   assert.match(help.out, /^usage: re6st firewall/);
+});
+
+/** In-memory node files: `@name` includes and the CA certificate. */
+function memoryFiles(files: Record<string, string>): ConfigFiles {
+  const get = (path: string) => {
+    if (!(path in files)) throw new Deno.errors.NotFound(`no such file ${path}`);
+    return files[path];
+  };
+  return { read: (path) => ({ id: path, text: get(path) }), readText: get };
+}
+
+const NODE_CONF = [
+  "registry http://198.18.0.1/",
+  "ca ca.crt",
+  "cert cert.crt",
+  "key cert.key",
+].join("\n");
+
+Deno.test("node configuration: servers, interfaces, gateway and the network from the CA", async () => {
+  const { certPem } = await createTestCa();
+  const conf = NODE_CONF + "\n" + [
+    "disable-proto none",
+    "pp 1195 tcp",
+    "pp 1196 tcp",
+    "pp 1194 udp6",
+    "i eth1",
+    "main-interface br0",
+    "gateway",
+    "",
+  ].join("\n");
+  const files = memoryFiles({ "re6stnet.conf": conf, "ca.crt": certPem });
+  const c = rulesCommand(["@re6stnet.conf", "--allow", "22/tcp", "--format", "nft"], files);
+  assert.equal(c.input.network, "2001:db8:42::/48");
+  assert.deepEqual(c.input.servers, [{ port: 1195, proto: "tcp" }, { port: 1194, proto: "udp6" }]);
+  assert.deepEqual(c.input.lanInterfaces, ["eth1"]);
+  assert.equal(c.input.mainInterface, "br0");
+  assert.ok(c.input.gateway);
+  assert.deepEqual(c.input.allow, [{ port: 22, proto: "tcp" }]);
+  assert.equal(c.format, "nft");
+
+  // Defaults of the node: udp and udp6 disabled, so one TCP server on 1194.
+  const plain = rulesCommand(
+    ["@re6stnet.conf"],
+    memoryFiles({ "re6stnet.conf": NODE_CONF, "ca.crt": certPem }),
+  );
+  assert.deepEqual(plain.input.servers, [{ port: 1194, proto: "tcp" }]);
+  // No servers in --client mode or with --max-clients 0; --network overrides the CA.
+  const files2 = memoryFiles({ "re6stnet.conf": NODE_CONF, "ca.crt": certPem });
+  assert.deepEqual(
+    rulesCommand(["@re6stnet.conf", "--max-clients", "0"], files2).input.servers,
+    [],
+  );
+  assert.deepEqual(
+    rulesCommand(["@re6stnet.conf", "--client", "198.18.0.9,1194,tcp"], files2).input.servers,
+    [],
+  );
+  assert.equal(
+    rulesCommand(["@re6stnet.conf", "--network", "fd00:5::/32"], files2).input.network,
+    "fd00:5::/32",
+  );
+});
+
+Deno.test("node configuration: bad files give clear errors", async () => {
+  const { certPem } = await createTestCa();
+  const cases: [Record<string, string>, RegExp][] = [
+    [{}, /node options: .*cannot read 're6stnet.conf'/],
+    [{ "re6stnet.conf": "ca ca.crt\n" }, /node options: .*registry/],
+    [{ "re6stnet.conf": NODE_CONF }, /cannot read the CA certificate 'ca.crt'/],
+    [{ "re6stnet.conf": NODE_CONF, "ca.crt": "garbage" }, /'ca.crt' gives no network/],
+    [
+      { "re6stnet.conf": NODE_CONF + "\npp 1194 udp\n", "ca.crt": certPem },
+      /conflicts with disabled/,
+    ],
+  ];
+  for (const [files, re] of cases) {
+    assert.throws(() => parseFirewallArgs(["@re6stnet.conf"], memoryFiles(files)), re);
+  }
+});
+
+Deno.test("re6st firewall @re6stnet.conf reads the node's files relative to its directory", async () => {
+  const { certPem } = await createTestCa();
+  const dir = await Deno.makeTempDir({ prefix: "re6st-firewall-" });
+  try {
+    await Deno.writeTextFile(`${dir}/ca.crt`, certPem);
+    await Deno.writeTextFile(`${dir}/re6stnet.conf`, NODE_CONF + "\npp 1195 tcp\n");
+    const main = new URL("../../main.ts", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", main, "firewall", "@re6stnet.conf", "--format", "ip6tables"],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(
+      text,
+      /^-A INPUT -s 2001:db8:42::\/48 -d 2001:db8:42::\/48 -p udp -m udp --dport 326 /m,
+    );
+    assert.doesNotMatch(text, /--dport 1195/, "the tcp server is IPv4");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -7,6 +7,8 @@
  */
 import { strict as assert } from "node:assert";
 import { readEmbeddedText } from "../../lib/embedded.ts";
+import { parseArgs } from "../../lib/config/cli.ts";
+import { nodeSchema } from "../../lib/config/node_options.ts";
 
 const decoder = new TextDecoder();
 
@@ -206,12 +208,16 @@ Deno.test("OpenWrt init: UCI options become re6stnet.conf lines; procd instance 
       "\tlist pp '1194 tcp'",
       "\tlist pp '1195 udp6'",
       "\tlist daemon 'sleep 1000'",
+      "\tlist disable_proto 'none'",
       "\tlist O '--verb'",
       "\tlist O '3'",
       "",
     ].join("\n");
     await Deno.mkdir(`${dir}/etc`, { recursive: true });
-    await Deno.writeTextFile(`${dir}/etc/re6stnet.conf`, "registry http://198.18.0.2/\n");
+    await Deno.writeTextFile(
+      `${dir}/etc/re6stnet.conf`,
+      "ca ca.crt\ncert cert.crt\nkey cert.key\n",
+    );
     const { conf, procd } = await startService(dir, uci);
     assert.equal(
       conf,
@@ -226,11 +232,28 @@ Deno.test("OpenWrt init: UCI options become re6stnet.conf lines; procd instance 
         "daemon 'sleep 1000'",
         "pp 1194 tcp",
         "pp 1195 udp6",
-        "O --verb",
-        "O 3",
+        "disable-proto none",
+        "O'--verb'",
+        "O'3'",
         "",
       ].join("\n"),
     );
+    // The node's own option parser reads the generated file as intended.
+    const parsed = parseArgs(nodeSchema, [`@${dir}/run/re6stnet.conf`]);
+    assert.ok(parsed.ok, parsed.ok ? "" : parsed.stderr);
+    const o = parsed.options;
+    assert.equal(o.registry, "http://198.18.0.1/");
+    assert.equal(o.ca, "ca.crt");
+    assert.equal(o.mainInterface, "br-lan");
+    assert.equal(o.clientCount, 4);
+    assert.equal(o.up, "echo it's up");
+    assert.ok(o.gateway && !o.ovpnlog);
+    assert.deepEqual(o.interfaces, ["br-lan"]);
+    assert.deepEqual(o.daemons, ["sleep 1000"]);
+    assert.deepEqual(o.pp, [{ port: 1194, proto: "tcp" }, { port: 1195, proto: "udp6" }]);
+    assert.deepEqual(o.disabledProtos, []);
+    assert.deepEqual(o.openvpnArgs, ["--verb", "3"]);
+
     const params = procd.split("\n");
     assert.equal(params[0], "open");
     assert.ok(params.includes("param [respawn] [3600] [30] [0]"));
