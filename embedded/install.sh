@@ -13,12 +13,14 @@
 #   RE6ST_REGISTRY   registry URL (default: the registry that served this script)
 #   RE6ST_ARTIFACTS  where to download re6st-<arch> and the service files (default: registry)
 #   RE6ST_TOKEN, RE6ST_EMAIL   same as --token / --email
+#   RE6ST_FINGERPRINT  expected CA fingerprint ALG:HEX (default: the serving registry's CA)
 #   RE6ST_PREFIX     install under this root directory instead of / (for tests and images);
 #                    the service is then enabled (links) but not started
 #   RE6ST_INIT       systemd | procd | none: skip init system detection
 set -eu
 
 REGISTRY=${RE6ST_REGISTRY:-'@RE6ST_REGISTRY@'}
+FINGERPRINT=${RE6ST_FINGERPRINT-'@RE6ST_FINGERPRINT@'}
 ROOT=${RE6ST_PREFIX:-}
 TOKEN=${RE6ST_TOKEN:-}
 EMAIL=${RE6ST_EMAIL:-}
@@ -52,6 +54,9 @@ http://* | https://*) ;;
 *) die "no registry URL: pass --registry URL or set RE6ST_REGISTRY" ;;
 esac
 REGISTRY=${REGISTRY%/}
+case $FINGERPRINT in
+@*) FINGERPRINT= ;; # served without one
+esac
 ARTIFACTS=${RE6ST_ARTIFACTS:-$REGISTRY}
 ARTIFACTS=${ARTIFACTS%/}
 if [ -n "$ANONYMOUS" ] && { [ -n "$TOKEN" ] || [ -n "$EMAIL" ]; }; then
@@ -182,14 +187,17 @@ register() {
 		return 0
 	fi
 	say "registering with $REGISTRY"
+	# The CA fingerprint pins the registry's CA (re6st conf aborts on a mismatch).
+	set -- conf --registry "$REGISTRY"
+	[ -z "$FINGERPRINT" ] || set -- "$@" --fingerprint "$FINGERPRINT"
 	if [ -n "$TOKEN" ]; then
-		(cd "$dir" && "$BIN" conf --registry "$REGISTRY" --token "$TOKEN")
+		(cd "$dir" && "$BIN" "$@" --token "$TOKEN")
 	elif [ -n "$EMAIL" ]; then
 		# The token arrives by mail and is typed in: read it from the terminal, not the pipe.
 		[ -r /dev/tty ] || die "--email needs a terminal to type the token in; use --token"
-		(cd "$dir" && "$BIN" conf --registry "$REGISTRY" --email "$EMAIL" </dev/tty)
+		(cd "$dir" && "$BIN" "$@" --email "$EMAIL" </dev/tty)
 	else
-		(cd "$dir" && "$BIN" conf --registry "$REGISTRY" --anonymous)
+		(cd "$dir" && "$BIN" "$@" --anonymous)
 	fi || die "registration failed (re6st conf)"
 }
 

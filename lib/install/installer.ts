@@ -14,13 +14,16 @@ export const INSTALLER_FILES: Readonly<Record<string, string>> = {
   "re6st.keep": "openwrt/re6st.keep",
 };
 
-const PLACEHOLDER = "@RE6ST_REGISTRY@";
+const REGISTRY_PLACEHOLDER = "@RE6ST_REGISTRY@";
+const FINGERPRINT_PLACEHOLDER = "@RE6ST_FINGERPRINT@";
 
 /**
- * `install.sh` with `registryUrl` as its default registry. The URL must be http(s) and is
- * pasted into single quotes, so it may not contain quotes, spaces or control characters.
+ * `install.sh` with `registryUrl` as its default registry and, if given, the CA fingerprint
+ * (`ALG:HEX`, e.g. `sha256:…` of the CA certificate's DER) that `re6st conf` must find. The URL
+ * must be http(s) and is pasted into single quotes, so it may not contain quotes, spaces or
+ * control characters.
  */
-export async function installScript(registryUrl: string): Promise<string> {
+export async function installScript(registryUrl: string, caFingerprint = ""): Promise<string> {
   let url: URL;
   try {
     url = new URL(registryUrl);
@@ -33,8 +36,12 @@ export async function installScript(registryUrl: string): Promise<string> {
   if (/['"\\\s`]|\p{Cc}/u.test(registryUrl)) {
     throw new Error(`registry URL contains characters unsafe in a shell script: '${registryUrl}'`);
   }
+  if (caFingerprint !== "" && !/^[a-z0-9_-]+:[0-9a-fA-F]+$/.test(caFingerprint)) {
+    throw new Error(`invalid CA fingerprint '${caFingerprint}' (expected ALG:HEX)`);
+  }
   const text = await readEmbeddedText("install.sh");
-  return text.replace(PLACEHOLDER, registryUrl.replace(/\/+$/, ""));
+  return text.replace(REGISTRY_PLACEHOLDER, registryUrl.replace(/\/+$/, ""))
+    .replace(FINGERPRINT_PLACEHOLDER, caFingerprint);
 }
 
 /** The content of an installer file by its URL name, or undefined for an unknown name. */

@@ -26,13 +26,13 @@ interface Served {
   close(): Promise<void>;
 }
 
-function serve(): Served {
+function serve(fingerprint = ""): Served {
   const requests: string[] = [];
   let base = "";
   const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, async (req) => {
     const name = new URL(req.url).pathname.slice(1);
     requests.push(name);
-    if (name === "install.sh") return new Response(await installScript(base));
+    if (name === "install.sh") return new Response(await installScript(base, fingerprint));
     if (name === "re6st-x86_64" || name === "re6st-aarch64") {
       return new Response(FAKE_RE6ST + `# ${name}\n`);
     }
@@ -84,9 +84,9 @@ async function snapshot(dir: string): Promise<string[]> {
   return rows.sort();
 }
 
-async function withSandbox(fn: (dir: string, s: Served) => Promise<void>) {
+async function withSandbox(fn: (dir: string, s: Served) => Promise<void>, fingerprint = "") {
   const dir = await Deno.makeTempDir({ prefix: "re6st-install-" });
-  const s = serve();
+  const s = serve(fingerprint);
   try {
     await fn(dir, s);
   } finally {
@@ -171,7 +171,7 @@ Deno.test("install.sh (systemd): binary, registration, unit, logrotate; second r
   });
 });
 
-Deno.test("install.sh (procd): init script, UCI config, keep file, rc.d links; token passed on", async () => {
+Deno.test("install.sh (procd): init script, UCI config, keep file, rc.d links; token and CA fingerprint passed on", async () => {
   await withSandbox(async (dir, s) => {
     const root = `${dir}/root`;
     const env = { ...baseEnv(dir, root), RE6ST_INIT: "procd" };
@@ -191,7 +191,7 @@ Deno.test("install.sh (procd): init script, UCI config, keep file, rc.d links; t
     assert.equal(await Deno.readLink(`${root}/etc/rc.d/K10re6st`), "../init.d/re6st");
     assert.equal(
       await Deno.readTextFile(`${dir}/re6st-calls.log`),
-      `conf --registry ${s.base} --token T0K-en\n`,
+      `conf --registry ${s.base} --fingerprint sha256:00ff --token T0K-en\n`,
     );
     // An operator's edited UCI config survives a re-run.
     await Deno.writeTextFile(`${root}/etc/config/re6st`, "config node 'node'\n");
@@ -199,7 +199,7 @@ Deno.test("install.sh (procd): init script, UCI config, keep file, rc.d links; t
     assert.equal(again.code, 0, again.err);
     assert.match(again.out, /etc\/config\/re6st: kept/);
     assert.equal(await Deno.readTextFile(`${root}/etc/config/re6st`), "config node 'node'\n");
-  });
+  }, "sha256:00ff");
 });
 
 Deno.test("install.sh detects aarch64 and downloads its binary", async () => {
@@ -288,6 +288,12 @@ Deno.test("installScript fills in the registry URL and refuses unsafe ones", asy
   await assert.rejects(installScript("ftp://x/"), /http or https/);
   await assert.rejects(installScript("not a url"), /invalid registry URL/);
   await assert.rejects(installScript("http://x/'; rm -rf /; '"), /unsafe/);
+  await assert.rejects(installScript("http://x/", "sha256:zz'"), /invalid CA fingerprint/);
+  assert.match(
+    await installScript("http://x/", "sha256:0aF1"),
+    /^FINGERPRINT=\$\{RE6ST_FINGERPRINT-'sha256:0aF1'\}$/m,
+  );
+  assert.match(await installScript("http://x/"), /^FINGERPRINT=\$\{RE6ST_FINGERPRINT-''\}$/m);
   assert.equal(await installerFile("../install.sh"), undefined);
   assert.equal(await installerFile("toString"), undefined);
 });
