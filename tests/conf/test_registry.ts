@@ -88,10 +88,10 @@ export class TestRegistry {
 }
 
 // Serve mode, for tests that need the registry inside a network namespace: prints the URL,
-// serves until stdin is closed.
+// serves until SIGTERM.
 if (import.meta.main) {
   const registry = await TestRegistry.start();
   console.log(registry.url);
-  for await (const _ of Deno.stdin.readable) { /* wait for end of input */ }
+  await new Promise<void>((resolve) => Deno.addSignalListener("SIGTERM", resolve));
   await registry.close();
 }
