@@ -55,8 +55,16 @@ Deno.test("REAUTH, ESTABLISHED, DISCONNECT blocks; info and SUCCESS lines are qu
     ">CLIENT:ENV,trusted_ip=198.18.0.3",
     ">CLIENT:ENV,END",
     "ERROR: client-auth command failed",
+    ">FATAL:ERROR: Cannot ioctl TUNSETIFF re6stnet-udp: Device or resource busy (errno=16)",
   ]);
-  assert.deepEqual(evs.map((e) => e.type), ["connect", "established", "disconnect", "error"]);
+  assert.deepEqual(evs.map((e) => e.type), [
+    "connect",
+    "established",
+    "disconnect",
+    "error",
+    "error",
+  ]);
+  assert.ok(evs[4].type === "error" && evs[4].message.startsWith("ERROR: Cannot ioctl"));
   assert.ok(evs[0].type === "connect" && evs[0].reauth && evs[0].kid === 2);
   assert.ok(evs[2].type === "disconnect" && evs[2].cid === 4);
 });

@@ -49,8 +49,8 @@ export class ManagementParser {
     }
     if (line.startsWith(">CLIENT:")) {
       out.push(...this.#header(line.slice(8)));
-    } else if (line.startsWith("ERROR:")) {
-      out.push({ type: "error", message: line.slice(6).trim() });
+    } else if (line.startsWith("ERROR:") || line.startsWith(">FATAL:")) {
+      out.push({ type: "error", message: line.slice(line.indexOf(":") + 1).trim() });
     } else if (!/^(>INFO:|>LOG:|>STATE:|>HOLD:|>BYTECOUNT|SUCCESS:|>NOTIFY:)/.test(line)) {
       out.push({ type: "drop", reason: `unexpected line ${JSON.stringify(line.slice(0, 80))}` });
     }
