@@ -19,6 +19,8 @@ export type ManagementEvent =
   }
   | { type: "established" | "disconnect"; cid: number; env: Record<string, string> }
   | { type: "error"; message: string }
+  /** `>STATE:time,NAME,…` or a `state` reply; `CONNECTED` once OpenVPN is fully initialised. */
+  | { type: "state"; name: string }
   | { type: "drop"; reason: string };
 
 /** Most ENV lines accepted in one block (OpenVPN sends about 50). */
@@ -51,7 +53,14 @@ export class ManagementParser {
       out.push(...this.#header(line.slice(8)));
     } else if (line.startsWith("ERROR:") || line.startsWith(">FATAL:")) {
       out.push({ type: "error", message: line.slice(line.indexOf(":") + 1).trim() });
-    } else if (!/^(>INFO:|>LOG:|>STATE:|>HOLD:|>BYTECOUNT|SUCCESS:|>NOTIFY:)/.test(line)) {
+    } else if (line.startsWith(">STATE:") || /^\d+,[A-Z_]+,/.test(line)) {
+      const name = line.split(",")[1];
+      out.push(
+        name && /^[A-Z_]+$/.test(name)
+          ? { type: "state", name }
+          : { type: "drop", reason: `bad state line ${JSON.stringify(line.slice(0, 80))}` },
+      );
+    } else if (!/^(>INFO:|>LOG:|>HOLD:|>BYTECOUNT|SUCCESS:|>NOTIFY:|END$)/.test(line)) {
       out.push({ type: "drop", reason: `unexpected line ${JSON.stringify(line.slice(0, 80))}` });
     }
     return out;
@@ -128,6 +137,12 @@ export function servedClient(env: Record<string, string>): ServedClient | string
   if (realIp === undefined || !isIpLiteral(realIp)) return "bad client address";
   return { cn, serial: BigInt(serial), realIp };
 }
+
+/**
+ * Commands asking OpenVPN for its current state (one `time,NAME,…` line then `END`) and for
+ * every later change (`>STATE:` lines), so readiness is seen whenever we connected.
+ */
+export const STATE_ON = "state on\nstate\n";
 
 /** Answer accepting a new client: pushes its real address (re6stnet clients rely on it). */
 export function acceptCommand(cid: number, kid: number, realIp: string): string {

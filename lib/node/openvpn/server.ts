@@ -15,6 +15,7 @@ import {
   reauthCommand,
   type ServedClient,
   servedClient,
+  STATE_ON,
 } from "./management.ts";
 import { ManagedProcess } from "./process.ts";
 
@@ -22,6 +23,9 @@ const log = logger("openvpn");
 
 /** Longest management line accepted. */
 const MAX_LINE = 8192;
+
+/** How long a server may take to initialise before it is given up. */
+const START_TIMEOUT_MS = 20000;
 
 /** A client asking to connect (or renegotiating) to one of our servers. */
 export interface ClientConnect extends ServedClient {
@@ -59,6 +63,7 @@ export class OpenvpnServer {
   #accepted = new Map<number, ServedClient>();
   #handlers: ServerHandlers;
   #serving: Promise<void>;
+  #ready: () => void = () => {};
   #reading: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -76,7 +81,11 @@ export class OpenvpnServer {
     this.process = new ManagedProcess(["openvpn", ...serverArgs(o)], o.dev, prefix);
   }
 
-  /** Listens on `o.management`, then starts OpenVPN, which connects to it. */
+  /**
+   * Listens on `o.management`, starts OpenVPN (which connects to it) and resolves once OpenVPN
+   * reports it is fully initialised (listening). Throws, with OpenVPN stopped, if it exits or
+   * does not get there in time.
+   */
   static async start(
     o: ServerOptions,
     handlers: ServerHandlers,
@@ -85,7 +94,21 @@ export class OpenvpnServer {
     await Deno.remove(o.management).catch(() => {});
     const listener = Deno.listen({ transport: "unix", path: o.management });
     await Deno.chmod(o.management, 0o600);
-    return new OpenvpnServer(o, handlers, listener, prefix);
+    const server = new OpenvpnServer(o, handlers, listener, prefix);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      new Promise<string>((resolve) => server.#ready = () => resolve("")),
+      server.process.exited.then((s) => `exited with status ${s.code}`),
+      new Promise<string>((resolve) =>
+        timer = setTimeout(() => resolve("timed out"), START_TIMEOUT_MS)
+      ),
+    ]);
+    clearTimeout(timer);
+    if (outcome) {
+      await server.stop();
+      throw new Error(`OpenVPN server ${o.dev} failed to start: ${outcome}`);
+    }
+    return server;
   }
 
   /** Clients accepted and still connected, by OpenVPN client id. */
@@ -123,6 +146,7 @@ export class OpenvpnServer {
           continue;
         }
         this.#conn = conn;
+        this.#send(STATE_ON);
         this.#reading = this.#read(conn); // ends when OpenVPN closes the connection
       }
     } catch (e) {
@@ -161,6 +185,9 @@ export class OpenvpnServer {
         return;
       case "error":
         log.warn(`${this.iface}: management: OpenVPN says: ${ev.message}`);
+        return;
+      case "state":
+        if (ev.name === "CONNECTED") this.#ready();
         return;
       case "established":
         return;
