@@ -10,7 +10,16 @@ interface Command {
   run: () => Promise<(args: string[]) => Promise<number>>;
 }
 
-const commands: Record<string, Command> = {};
+const commands: Record<string, Command> = {
+  ca: {
+    summary: "create a new network's CA (key, certificate, DH) for an IPv6 prefix",
+    run: async () => (await import("./lib/pki/ca_command.ts")).run,
+  },
+  conf: {
+    summary: "register this machine with a registry and write its keys, certificate and config",
+    run: async () => (await import("./lib/conf/run.ts")).run,
+  },
+};
 
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
