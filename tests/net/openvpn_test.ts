@@ -380,6 +380,36 @@ Deno.test({
       });
     });
 
+    await t.step("servers die with a crashed daemon (management connection lost)", async () => {
+      await withNet("openvpn daemon crash", async (net) => {
+        const [ha] = await pair(net);
+        const driver = new URL("./openvpn_driver.ts", import.meta.url).pathname;
+        const runDir = `${net.tmpDir}/driver`;
+        const daemon = await net.spawn(ha, [
+          Deno.execPath(),
+          "run",
+          "-A",
+          "--no-check",
+          driver,
+          runDir,
+          pki.ca,
+          pki.node[1].cert,
+          pki.node[1].key,
+          pki.dh,
+        ], { name: "driver" });
+        const pid = await until("driver's server", 20000, async () => {
+          const m = /^server (\d+)$/m.exec(await Deno.readTextFile(daemon.logFile));
+          return m ? Number(m[1]) : undefined;
+        });
+        const alive = () => Deno.stat(`/proc/${pid}`).then(() => true, () => false);
+        assert.ok(await alive());
+        Deno.kill(daemon.pid, "SIGKILL");
+        await until("OpenVPN server exit", 10000, async () => !(await alive()) || undefined);
+        const log = await Deno.readTextFile(`${runDir}/re6stnet-tcp.log`);
+        assert.match(log, /SIGTERM\[soft,management-exit\]/);
+      });
+    });
+
     await t.step("statement 67: traffic keeps a tunnel alive; silence kills it", async () => {
       await withNet("openvpn statement 67", async (net) => {
         const timeout = 3;
