@@ -4,6 +4,13 @@
  * callback; an accepted client gets `push "setenv-safe external_ip <its real IP>"` (re6stnet
  * clients rely on it), a refused one is denied and OpenVPN drops it. Disconnects of accepted
  * clients are reported. Malformed management output is logged and dropped.
+ *
+ * Why the management interface rather than re6stnet's `--client-connect` hook: no process per
+ * connecting client, the decision is asynchronous (OpenVPN keeps serving others meanwhile), and
+ * with `--management-client` OpenVPN connects to the daemon and quits (`management-exit`) when
+ * that connection is lost, so a crashed daemon leaves no orphan server behind. TLS
+ * renegotiations (`REAUTH`, hourly by default) are decided again, so a serial revoked meanwhile
+ * is refused then; packets may be lost for a moment while the new key awaits the answer.
  */
 import { logger } from "../../log.ts";
 import { type Protocol, serverArgs, type ServerOptions } from "./args.ts";
@@ -27,6 +34,9 @@ const MAX_LINE = 8192;
 /** How long a server may take to initialise before it is given up. */
 const START_TIMEOUT_MS = 20000;
 
+/** How long the daemon may take to decide on a client before it is refused. */
+const DECIDE_TIMEOUT_MS = 10000;
+
 /** A client asking to connect (or renegotiating) to one of our servers. */
 export interface ClientConnect extends ServedClient {
   /** Server TAP interface. */
@@ -45,7 +55,10 @@ export interface ClientDisconnect extends ServedClient {
 
 /** The daemon's side of a server. */
 export interface ServerHandlers {
-  /** Accept (true) or refuse (false) a client, e.g. refuse revoked serials. Throwing refuses. */
+  /**
+   * Accept (true) or refuse (false) a client, e.g. refuse revoked serials. Throwing, or not
+   * answering within 10 s, refuses.
+   */
   decide(c: ClientConnect): boolean | Promise<boolean>;
   /** An accepted client is gone. */
   disconnected(c: ClientDisconnect): void;
@@ -218,10 +231,18 @@ export class OpenvpnServer {
 
   async #decide(c: ClientConnect, kid: number): Promise<void> {
     let ok = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      ok = await this.#handlers.decide(c);
+      ok = await Promise.race([
+        Promise.resolve(this.#handlers.decide(c)),
+        new Promise<never>((_, reject) =>
+          timer = setTimeout(() => reject(new Error("no decision in time")), DECIDE_TIMEOUT_MS)
+        ),
+      ]);
     } catch (e) {
       log.error(`${this.iface}: client-connect decision failed, refusing ${c.cn}: ${e}`);
+    } finally {
+      clearTimeout(timer);
     }
     if (!ok) {
       this.#accepted.delete(c.cid);
