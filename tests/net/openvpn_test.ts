@@ -102,7 +102,13 @@ async function startNode(
   pki: Pki,
   host: Host,
   name: number,
-  opts: { encrypt?: boolean; timeout?: number; crl?: bigint[]; extra?: string[] } = {},
+  opts: {
+    encrypt?: boolean;
+    timeout?: number;
+    crl?: bigint[];
+    extra?: string[];
+    ipv4?: { address: string; netmask: string };
+  } = {},
 ): Promise<Node> {
   const tag = `${host.name}-n${name}`;
   const logDir = `${net.logDir}/${tag}`;
@@ -122,6 +128,7 @@ async function startNode(
     maxClients: 10,
     extra: ["--verb", "3", ...opts.extra ?? []],
     logDir,
+    ipv4: opts.ipv4,
     prefix: inNamespace(host.ns, []),
   }, {
     decide(c) {
@@ -377,6 +384,44 @@ Deno.test({
         assert.equal(up.externalIp, "2001:db8::2");
         const ll = await linkLocal(ha, "re6stnet-tcp6");
         assert.equal(await ping(hb, ll, "re6stnet1", 3), 3);
+      });
+    });
+
+    await t.step("§5.5: IPv4 payload addresses the TAPs and crosses the tunnel", async () => {
+      await withNet("openvpn ipv4 payload", async (net) => {
+        const [ha, hb] = await pair(net);
+        const netmask = "255.255.255.0";
+        const a = await startNode(net, pki, ha, 1, { ipv4: { address: "198.19.1.1", netmask } });
+        const b = await startNode(net, pki, hb, 2, { ipv4: { address: "198.19.2.1", netmask } });
+        await a.shell.startServer("tcp", 1194);
+        await b.shell.startClient("re6stnet1", "1/16", tcp);
+        await until("tunnel up", 20000, () => ups(b, "re6stnet1")[0]);
+        const v4 = async (h: Host, dev: string) =>
+          JSON.parse(await run(["ip", "-j", "-4", "addr", "show", "dev", dev], { ns: h.ns }))[0]
+            .addr_info.map((x: { local: string; prefixlen: number }) =>
+              `${x.local}/${x.prefixlen}`
+            );
+        assert.deepEqual(await v4(ha, "re6stnet-tcp"), ["198.19.1.1/24"]);
+        assert.deepEqual(await v4(hb, "re6stnet1"), ["198.19.2.1/24"]);
+        assert.deepEqual(await linkInfo(hb, "re6stnet1"), { up: true, mtu: 1500 });
+        // babeld would install these routes; here they are static.
+        await run(["ip", "route", "add", "198.19.1.0/24", "dev", "re6stnet1"], { ns: hb.ns });
+        await run(["ip", "route", "add", "198.19.2.0/24", "dev", "re6stnet-tcp"], { ns: ha.ns });
+        const r = await tryRun([
+          "ping",
+          "-4",
+          "-n",
+          "-c",
+          "3",
+          "-i",
+          "0.2",
+          "-W",
+          "1",
+          "198.19.1.1",
+        ], {
+          ns: hb.ns,
+        });
+        assert.match(r.stdout, / 3 received/);
       });
     });
 
