@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import {
   acceptCommand,
   denyCommand,
-  isIpLiteral,
   ManagementParser,
   reauthCommand,
   servedClient,
 } from "../../lib/node/openvpn/management.ts";
+import { isIpLiteral } from "../../lib/node/openvpn/ip_literal.ts";
 
 function feed(p: ManagementParser, lines: string[]) {
   return lines.flatMap((l) => p.push(l));

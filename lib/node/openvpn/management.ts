@@ -1,3 +1,5 @@
+import { isIpLiteral } from "./ip_literal.ts";
+
 /**
  * Pure parser of what an OpenVPN server says on its management interface with
  * `--management-client-auth`, and formatters of the daemon's answers.
@@ -115,16 +117,6 @@ export interface ServedClient {
   serial: bigint;
   /** Client's real (underlay) address as seen by the server. */
   realIp: string;
-}
-
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-const IPV6 = /^[0-9a-fA-F:.]{2,45}$/;
-
-/** Whether `s` is a plain IPv4 or IPv6 literal (safe to put in a pushed option). */
-export function isIpLiteral(s: string): boolean {
-  const m = IPV4.exec(s);
-  if (m) return m.slice(1).every((o) => Number(o) <= 255);
-  return IPV6.test(s) && s.includes(":");
 }
 
 /** Extracts CN, serial and real address from a client block's ENV, or says what is wrong. */
