@@ -10,7 +10,12 @@ interface Command {
   run: () => Promise<(args: string[]) => Promise<number>>;
 }
 
-const commands: Record<string, Command> = {};
+const commands: Record<string, Command> = {
+  registry: {
+    summary: "run the network's registry: CA, prefix allocation, parameters, bootstrap",
+    run: async () => (await import("./registry.ts")).run,
+  },
+};
 
 function usage(): string {
   const rows = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);

@@ -4,6 +4,7 @@
  * file (debugging).
  */
 import nodemailer from "nodemailer";
+import type { Mailhost } from "../config/registry_options.ts";
 
 /** Subject of token e-mails. */
 export const TOKEN_SUBJECT = "[re6stnet] Token Request";
@@ -21,22 +22,13 @@ export interface Mailer {
 
 /** How to reach the mail system. */
 export interface MailSettings {
-  /** `host[:port]` (port 25 by default), or a path to an mbox file */
-  mailhost: string;
+  /** SMTP server, or an mbox file to append to */
+  mailhost: Mailhost;
   /** From/envelope sender: the CA subject's emailAddress, if any */
   sender?: string;
   user?: string;
   password?: string;
   starttls?: boolean;
-}
-
-function isMboxPath(mailhost: string): boolean {
-  if (mailhost.startsWith("/")) return true;
-  try {
-    return Deno.statSync(mailhost).isFile;
-  } catch {
-    return false;
-  }
 }
 
 /** RFC 5322 date for message headers. */
@@ -65,20 +57,18 @@ export function mboxMessage(s: { sender?: string; to: string; token: string; now
 
 /** Builds the mailer for the registry's mail settings. */
 export function createMailer(settings: MailSettings, now: () => Date = () => new Date()): Mailer {
-  if (isMboxPath(settings.mailhost)) {
-    const path = settings.mailhost;
+  const host = settings.mailhost;
+  if (host.kind === "mbox") {
     return {
       async sendToken(to, token) {
         const text = mboxMessage({ sender: settings.sender, to, token, now: now() });
-        await Deno.writeTextFile(path, text, { append: true, create: true });
+        await Deno.writeTextFile(host.path, text, { append: true, create: true });
       },
     };
   }
-  const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(settings.mailhost);
-  if (!m) throw new Error(`--mailhost: cannot parse ${JSON.stringify(settings.mailhost)}`);
   const transport = nodemailer.createTransport({
-    host: m[1].replace(/^\[|\]$/g, ""),
-    port: m[2] ? Number(m[2]) : 25,
+    host: host.host,
+    port: host.port,
     secure: false,
     ignoreTLS: !settings.starttls,
     requireTLS: settings.starttls ?? false,

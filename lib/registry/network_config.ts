@@ -137,19 +137,3 @@ export function nodeParameters(
   if (validUntil !== undefined) p.valid_until = validUntil;
   return new Uint8Array(zlib.deflateSync(JSON.stringify(p)));
 }
-
-/** Normalises `--ipv4 NET/M`: host bits cleared (`10.42.3.4/16` → `10.42.0.0/16`). */
-export function normaliseIPv4Network(cidr: string, sublen: number): string {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(cidr);
-  const bytes = m?.slice(1, 5).map(Number);
-  const len = Number(m?.[5]);
-  if (!m || bytes!.some((b) => b > 255) || len > 32) {
-    throw new Error(`--ipv4: ${JSON.stringify(cidr)} is not an IPv4 network A.B.C.D/M`);
-  }
-  if (!Number.isInteger(sublen) || sublen < 0 || len + sublen > 32) {
-    throw new Error(`--ipv4: prefix length ${sublen} does not fit below /${len}`);
-  }
-  const value = bytes!.reduce((a, b) => a * 256 + b, 0);
-  const net = value - (value % 2 ** (32 - len));
-  return `${[24, 16, 8, 0].map((s) => Math.floor(net / 2 ** s) % 256).join(".")}/${len}`;
-}
