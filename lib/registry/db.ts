@@ -44,7 +44,7 @@ CREATE UNIQUE INDEX IF NOT EXISTS cert_subject_serial ON cert(subject_serial);
 CREATE INDEX IF NOT EXISTS cert_serial ON cert(serial);
 CREATE TABLE IF NOT EXISTS crl (serial TEXT PRIMARY KEY NOT NULL, date INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS config (name TEXT PRIMARY KEY NOT NULL, value);
-INSERT OR IGNORE INTO cert (prefix) VALUES ('');
+INSERT INTO cert (prefix) SELECT '' WHERE NOT EXISTS (SELECT 1 FROM cert);
 `;
 
 type Row = Record<string, SQLInputValue>;
