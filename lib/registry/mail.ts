@@ -29,6 +29,8 @@ export interface MailSettings {
   user?: string;
   password?: string;
   starttls?: boolean;
+  /** PEM trust anchors for the SMTP server's certificate (default: the system store) */
+  tlsCa?: string;
 }
 
 /** RFC 5322 date for message headers. */
@@ -72,6 +74,7 @@ export function createMailer(settings: MailSettings, now: () => Date = () => new
     secure: false,
     ignoreTLS: !settings.starttls,
     requireTLS: settings.starttls ?? false,
+    tls: settings.tlsCa ? { ca: settings.tlsCa } : undefined,
     auth: settings.user ? { user: settings.user, pass: settings.password ?? "" } : undefined,
     connectionTimeout: 30_000,
     greetingTimeout: 30_000,

@@ -40,7 +40,7 @@ export function staticParameters(
   const p: StaticParameters = {
     babel_default: BABEL_DEFAULT,
     client_count: s.clientCount,
-    crl: crl.map(Number),
+    crl: crl.map(Number).sort((a, b) => a - b),
     encrypt: s.encrypt,
     hello: s.hello,
     max_clients: s.maxClients,
