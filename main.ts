@@ -11,6 +11,14 @@ interface Command {
 }
 
 const commands: Record<string, Command> = {
+  ca: {
+    summary: "create a new network's CA (key, certificate, DH) for an IPv6 prefix",
+    run: async () => (await import("./lib/pki/ca_command.ts")).run,
+  },
+  conf: {
+    summary: "register this machine with a registry and write its keys, certificate and config",
+    run: async () => (await import("./lib/conf/run.ts")).run,
+  },
   registry: {
     summary: "run the network's registry: CA, prefix allocation, parameters, bootstrap",
     run: async () => (await import("./registry.ts")).run,

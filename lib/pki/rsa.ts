@@ -3,6 +3,7 @@
  * RSASSA-PKCS1-v1_5 signatures with SHA-512, through `node:crypto`.
  */
 import crypto from "node:crypto";
+import { signSha512 } from "./sha512_sign.ts";
 
 /** A public key in any form node:crypto accepts (PEM text, KeyObject). */
 export type PublicKeyInput = string | crypto.KeyObject;
@@ -23,9 +24,9 @@ export function rsaDecrypt(key: PrivateKeyInput, cipher: Uint8Array): Uint8Array
   );
 }
 
-/** RSASSA-PKCS1-v1_5 signature with SHA-512. */
+/** RSASSA-PKCS1-v1_5 signature with SHA-512 (through the system OpenSSL when available). */
 export function rsaSign(key: PrivateKeyInput, data: Uint8Array): Uint8Array {
-  return new Uint8Array(crypto.sign("sha512", data, key));
+  return signSha512(typeof key === "string" ? crypto.createPrivateKey(key) : key, data);
 }
 
 /** Verifies an RSASSA-PKCS1-v1_5 SHA-512 signature; false on any mismatch or malformed input. */

@@ -1,0 +1,47 @@
+/** Shared fixtures of the pki tests: one test CA and reusable keys, made once per process. */
+import { createTestCa } from "../../lib/pki/testing.ts";
+import { generateRsaKey } from "../../lib/pki/keys.ts";
+
+let ca: ReturnType<typeof createTestCa> | undefined;
+const keys = new Map<string, Promise<string>>();
+
+/** The test CA (2001:db8:42::/48, 2048 bits). */
+export function testCa(): ReturnType<typeof createTestCa> {
+  ca ??= createTestCa();
+  return ca;
+}
+
+/** A cached RSA key of `bits`, distinct per `name`. */
+export function testKey(name: string, bits = 2048): Promise<string> {
+  const id = `${name}/${bits}`;
+  if (!keys.has(id)) keys.set(id, generateRsaKey(bits));
+  return keys.get(id)!;
+}
+
+/** Runs a program, returns its exit code and output; throws if it cannot start. */
+export async function run(cmd: string, args: string[], stdin?: string) {
+  const child = new Deno.Command(cmd, {
+    args,
+    stdin: stdin === undefined ? "null" : "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const w = child.stdin.getWriter();
+    await w.write(new TextEncoder().encode(stdin));
+    await w.close();
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/** A temporary directory removed after `fn`. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "re6st-pki-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
