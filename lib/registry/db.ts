@@ -7,7 +7,7 @@
  * three columns derived from the stored PEM (`serial`, `subject_serial`, `not_after`) so that
  * the subject-serial search, revocation by serial and the purge need no certificate parsing.
  */
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { Bits } from "../wire/prefix.ts";
 
 /** A `token` row. `date` is seconds since the epoch. */
@@ -63,6 +63,7 @@ function toCertRow(r: Row): CertRow {
 /** The registry database. Every mutating method runs inside the caller's `transaction`. */
 export class RegistryDb {
   readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
   #depth = 0;
 
   /** Opens (creating if missing) the database at `path` (`:memory:` for tests). */
@@ -107,16 +108,23 @@ export class RegistryDb {
     }
   }
 
+  /** Prepared statements are cached: preparing per call costs native memory until GC. */
+  #prepare(sql: string): StatementSync {
+    let st = this.#statements.get(sql);
+    if (!st) this.#statements.set(sql, st = this.#db.prepare(sql));
+    return st;
+  }
+
   #all(sql: string, ...params: SQLInputValue[]): Row[] {
-    return this.#db.prepare(sql).all(...params) as Row[];
+    return this.#prepare(sql).all(...params) as Row[];
   }
 
   #get(sql: string, ...params: SQLInputValue[]): Row | undefined {
-    return this.#db.prepare(sql).get(...params) as Row | undefined;
+    return this.#prepare(sql).get(...params) as Row | undefined;
   }
 
   #run(sql: string, ...params: SQLInputValue[]): number {
-    return Number(this.#db.prepare(sql).run(...params).changes);
+    return Number(this.#prepare(sql).run(...params).changes);
   }
 
   // ---- config -------------------------------------------------------------------------

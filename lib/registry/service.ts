@@ -36,7 +36,8 @@ import { parseNodeCertificate } from "../pki/certificate.ts";
 import { parseCsr } from "../pki/csr.ts";
 import { PkiError } from "../pki/errors.ts";
 import { issueCertificate, renewCertificate } from "../pki/issue.ts";
-import { rsaEncrypt, rsaSign } from "../pki/rsa.ts";
+import { rsaEncrypt } from "../pki/rsa.ts";
+import { signSha512 } from "../pki/sha512_sign.ts";
 import { logger } from "../log.ts";
 import { type Endpoint, formatAddresses, parseAddresses } from "../wire/address.ts";
 import { type Bits, bitsToBytes, bitsToCn, cnToBits, formatIPv6, isBits } from "../wire/prefix.ts";
@@ -89,6 +90,8 @@ export class Registry {
   readonly #keyBits: number;
   readonly #maxLen: number;
   readonly #keys = new Map<Bits, { pem: string; key: KeyObject }>();
+  /** Served parameters per node, valid for one version blob and one certificate. */
+  readonly #served = new Map<Bits, { version: Uint8Array; key: KeyObject; body: Uint8Array }>();
   #statics: Record<string, unknown> = {};
   #version: Uint8Array = new Uint8Array([0]);
   #bootstrap: { list: Bits[]; until: number } = { list: [], until: 0 };
@@ -224,7 +227,7 @@ export class Registry {
     const key = this.#publicKey(prefix);
     const secret = this.#random(20);
     const e = rsaEncrypt(key, secret);
-    const s = rsaSign(this.#d.signer.key, e);
+    const s = signSha512(this.#d.signer.key, e);
     if (e.length !== s.length) {
       throw new RpcError(500, `key size of ${prefix} differs from the CA's`);
     }
@@ -364,17 +367,25 @@ export class Registry {
     return this.#d.dhPem;
   }
 
-  /** `getNetworkConfig`: zlib JSON parameters with HMAC keys encrypted for the node. */
+  /**
+   * `getNetworkConfig`: zlib JSON parameters with HMAC keys encrypted for the node. Every
+   * parameter change yields a new version blob, so the body is cached per node and version.
+   */
   getNetworkConfig(cn: string): Uint8Array {
     const prefix = this.#checkCn(cn);
+    const key = this.#publicKey(prefix);
+    const cached = this.#served.get(prefix);
+    if (cached && cached.version === this.#version && cached.key === key) return cached.body;
     const validUntil = this.#d.db.getConfig("valid_until");
-    return nodeParameters(
+    const body = nodeParameters(
       this.#statics,
       this.#version,
       this.#hmacKeys(),
-      this.#publicKey(prefix),
+      key,
       typeof validUntil === "number" ? validUntil : undefined,
     );
+    this.#served.set(prefix, { version: this.#version, key, body });
+    return body;
   }
 
   /** `getCountry`: country of an address (needs a geolocator). */
@@ -458,6 +469,7 @@ export class Registry {
         db.freeBlock(row.prefix);
         this.#d.sessions.drop(row.prefix);
         this.#keys.delete(row.prefix);
+        this.#served.delete(row.prefix);
       }
       log.info(`revoked ${bitsToCn(row.prefix)} (serial ${row.serial})`);
       if (row.notAfter <= this.#time()) return false;
@@ -545,6 +557,7 @@ export class Registry {
         db.freeBlock(row.prefix);
         this.#d.sessions.drop(row.prefix);
         this.#keys.delete(row.prefix);
+        this.#served.delete(row.prefix);
       }
       const merges = mergePrefixes(db);
       if (tokens || expired.length || merges) {
