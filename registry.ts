@@ -10,7 +10,9 @@ import { loadCaSigner } from "./lib/pki/ca.ts";
 import { DEFAULT_COMMUNITIES, parseCommunities } from "./lib/registry/communities.ts";
 import { RegistryDb } from "./lib/registry/db.ts";
 import { createApp, serve } from "./lib/registry/http.ts";
-import { LocalNode } from "./lib/registry/local_node.ts";
+import { LOCAL_TIMEOUT_MS, LocalNode } from "./lib/registry/local_node.ts";
+import { babelSocketPath } from "./lib/node/babel/args.ts";
+import { BabelSocket } from "./lib/node/babel/socket.ts";
 import { createMailer } from "./lib/registry/mail.ts";
 import { Registry } from "./lib/registry/service.ts";
 import { SessionTable } from "./lib/registry/sessions.ts";
@@ -76,7 +78,10 @@ export async function run(args: string[]): Promise<number> {
       anonymousPrefixLength: opts.anonymousPrefixLength,
       gracePeriod: opts.gracePeriod,
       communities,
-      babelSocket: `${opts.run}/babeld.sock`,
+      babel: new BabelSocket(babelSocketPath(opts.run), {
+        connectTimeoutMs: LOCAL_TIMEOUT_MS,
+        replyTimeoutMs: LOCAL_TIMEOUT_MS,
+      }),
       mailer: opts.mailhost &&
         createMailer({
           mailhost: opts.mailhost,

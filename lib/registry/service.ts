@@ -7,7 +7,7 @@
 import crypto from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { mergePrefixes, newPrefix, NoFreePrefixError } from "./allocator.ts";
-import { dumpBabel, routedPrefixes } from "./babel_routes.ts";
+import { routedPrefixes } from "./babel_routes.ts";
 import {
   checkCommunities,
   type Community,
@@ -39,6 +39,7 @@ import { issueCertificate, renewCertificate } from "../pki/issue.ts";
 import { rsaEncrypt } from "../pki/rsa.ts";
 import { signSha512 } from "../pki/sha512_sign.ts";
 import { logger } from "../log.ts";
+import type { BabelDump } from "../node/babel/types.ts";
 import { type Endpoint, formatAddresses, parseAddresses } from "../wire/address.ts";
 import { type Bits, bitsToBytes, bitsToCn, cnToBits, formatIPv6, isBits } from "../wire/prefix.ts";
 
@@ -65,8 +66,8 @@ export interface RegistryDeps {
   anonymousPrefixLength: number;
   gracePeriod: number;
   communities: readonly Community[];
-  /** path of the co-located babeld's local socket */
-  babelSocket: string;
+  /** the co-located node's babeld (its local socket) */
+  babel: { dump(): Promise<BabelDump> };
   mailer?: Mailer;
   geolocator?: Geolocator;
   /** current time in ms (injectable) */
@@ -399,9 +400,9 @@ export class Registry {
     const self = this.registryPrefix;
     let routed: Bits[] = [];
     try {
-      routed = routedPrefixes(await dumpBabel(this.#d.babelSocket), this.#network);
+      routed = routedPrefixes(await this.#d.babel.dump(), this.#network);
     } catch (e) {
-      log.debug(`cannot dump babeld at ${this.#d.babelSocket}: ${(e as Error).message}`);
+      log.debug(`cannot dump the local babeld: ${(e as Error).message}`);
     }
     return self === undefined || routed.includes(self) ? routed : [...routed, self];
   }
