@@ -439,14 +439,19 @@ export class Registry {
     return null;
   }
 
-  /** `addToken`: stores a given (or generated, if empty) token; returns it. */
-  addToken(email: string, token: string): string {
+  /**
+   * `addToken`: stores the given token (204), or a generated one when `token` is empty (its
+   * text is returned). 409 if it exists, 403 when e-mail registration is disabled.
+   */
+  addToken(email: string, token: string): string | null {
     if (this.#d.prefixLength === 0) throw new RpcError(403, "e-mail registration is disabled");
     checkEmail(email);
     if (token !== "" && !/^[\x21-\x7e]{1,64}$/.test(token)) {
       throw new RpcError(400, "tokens are 1 to 64 printable ASCII characters");
     }
-    return this.#createToken(email, token === "" ? undefined : token);
+    if (token === "") return this.#createToken(email);
+    this.#createToken(email, token);
+    return null;
   }
 
   /** `revoke` by X.509 serial or by CN (spec §3.4, §4.6). */

@@ -274,7 +274,9 @@ Deno.test("registry end to end: public and private methods over real HTTP", asyn
         const ok = await get(reg.url, "/addToken?email=bob@example.com&token=bobtoken", {
           "X-Forwarded-For": "127.0.0.1",
         });
-        assert.equal(ok.status, 200);
+        assert.equal(ok.status, 204);
+        const generated = await get(reg.url, "/addToken?email=bob@example.com&token=");
+        assert.match(new TextDecoder().decode(generated.body), /^[a-z]{8}$/);
         assert.equal(
           (await get(reg.url, "/addToken?email=bob@example.com&token=bobtoken")).status,
           409,
