@@ -48,6 +48,9 @@ export async function run(args: string[]): Promise<number> {
     const communities = opts.community
       ? parseCommunities(Deno.readTextFileSync(opts.community))
       : DEFAULT_COMMUNITIES;
+    if (Deno.env.get("GEOIP2_MMDB")) {
+      log.warn("GEOIP2_MMDB is set but GeoIP databases are not supported: default community");
+    }
     if (opts.sameCountry.length) {
       log.warn("--same-country: this registry has no GeoIP database; nodes geolocate themselves");
     }
