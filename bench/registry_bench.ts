@@ -60,9 +60,15 @@ const child = new Deno.Command(Deno.execPath(), {
   stderr: "inherit",
 }).spawn();
 
-async function rssMiB(): Promise<number> {
+/** RSS of the registry, and its anonymous part (RSS minus mapped files: the Deno binary). */
+async function rssMiB(): Promise<{ total: number; anon: number }> {
   const status = await Deno.readTextFile(`/proc/${child.pid}/status`);
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
+  const kib = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)![1]);
+  return { total: kib("VmRSS") / 1024, anon: kib("RssAnon") / 1024 };
+}
+
+function mib(r: { total: number; anon: number }): string {
+  return `${r.total.toFixed(1)} MiB (anonymous ${r.anon.toFixed(1)})`;
 }
 
 async function get(target: string, headers: Record<string, string> = {}) {
@@ -192,9 +198,9 @@ try {
   console.log(
     `  600 malformed: ${fivexx} answers ≥ 500, ${dropped} dropped, still serving: ${alive}`,
   );
+  console.log(`  RSS after: ${mib(rss)}  [target ≤ 60]`);
   console.log(
-    `  RSS after: ${rss.toFixed(1)} MiB  [target ≤ 60] (idle ${rssIdle.toFixed(1)}, ` +
-      `after certificates ${rssCerts.toFixed(1)}, after calls ${rssCalls.toFixed(1)})`,
+    `    idle ${mib(rssIdle)}, after certificates ${mib(rssCerts)}, after calls ${mib(rssCalls)}`,
   );
 } finally {
   child.kill("SIGTERM");
