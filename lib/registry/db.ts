@@ -42,6 +42,8 @@ CREATE INDEX IF NOT EXISTS cert_free ON cert(length(prefix)) WHERE cert IS NULL;
 CREATE INDEX IF NOT EXISTS cert_email ON cert(email);
 CREATE UNIQUE INDEX IF NOT EXISTS cert_subject_serial ON cert(subject_serial);
 CREATE INDEX IF NOT EXISTS cert_serial ON cert(serial);
+CREATE INDEX IF NOT EXISTS cert_not_after ON cert(not_after);
+CREATE INDEX IF NOT EXISTS token_date ON token(date);
 CREATE TABLE IF NOT EXISTS crl (serial TEXT PRIMARY KEY NOT NULL, date INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS config (name TEXT PRIMARY KEY NOT NULL, value);
 INSERT INTO cert (prefix) SELECT '' WHERE NOT EXISTS (SELECT 1 FROM cert);

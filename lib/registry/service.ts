@@ -115,11 +115,6 @@ export class Registry {
     return Math.floor(this.#now() / 1000);
   }
 
-  /** The network prefix (CA serial). */
-  get network(): Bits {
-    return this.#network;
-  }
-
   /** The registry node's prefix, once the first certificate is issued. */
   get registryPrefix(): Bits | undefined {
     const p = this.#d.db.getConfig("prefix");
@@ -171,7 +166,7 @@ export class Registry {
     const json = canonicalJson(statics);
     if (json === db.getConfig("last_config")) return false;
     db.setConfig("last_config", json);
-    db.setConfig("version", Number(db.getConfig("version") ?? 0) + 1);
+    this.#bumpVersion();
     return true;
   }
 
