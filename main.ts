@@ -23,6 +23,10 @@ const commands: Record<string, Command> = {
     summary: "print (or --apply) the iptables/ip6tables/nftables rules this node needs",
     run: async () => (await import("./lib/firewall/mod.ts")).run,
   },
+  registry: {
+    summary: "run the network's registry: CA, prefix allocation, parameters, bootstrap",
+    run: async () => (await import("./registry.ts")).run,
+  },
 };
 
 function usage(): string {
