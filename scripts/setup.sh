@@ -12,10 +12,10 @@ fi
 need=()
 for pair in openvpn:openvpn babeld:babeld ip:iproute2 iptables:iptables miniupnpd:miniupnpd \
   openssl:openssl ping:iputils-ping shellcheck:shellcheck xmllint:libxml2-utils \
-  logrotate:logrotate; do
+  logrotate:logrotate nft:nftables curl:curl systemd-analyze:systemd ss:iproute2; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
-python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
+/usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)
 /usr/bin/python3 -c 'import prometheus_client' >/dev/null 2>&1 || need+=(python3-prometheus-client)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
