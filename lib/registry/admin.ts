@@ -129,7 +129,7 @@ export function adminPage(registry: Registry, o: AdminOptions): Page {
         "content-type": "text/html; charset=utf-8",
         "cache-control": "no-store",
         "x-frame-options": "DENY",
-        "referrer-policy": "no-referrer",
+        "referrer-policy": "same-origin",
         "content-security-policy": `default-src 'none'; style-src 'unsafe-inline'; ` +
           `script-src 'nonce-${view.nonce}'; form-action 'self'; frame-ancestors 'none'; ` +
           `base-uri 'none'`,
