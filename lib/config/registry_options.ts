@@ -225,7 +225,7 @@ const options: OptionSpec[] = [
     kind: "list",
     metavar: "IP",
     check: checkIP,
-    help: `client IP allowed to call private methods, besides ${
+    help: `client IP allowed to call private methods, /admin and /metrics, besides ${
       DEFAULT_AUTHORIZED_ORIGINS.join(", ")
     }`,
   },

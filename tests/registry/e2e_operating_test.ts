@@ -197,6 +197,16 @@ Deno.test("registry operating pages: /metrics, /admin, installer files", async (
         403,
       );
       assert.equal((await post(reg.url, [["action", "x"], ["csrf", csrf]])).status, 400);
+      for (const body of ["a=" + "x".repeat(20_000), new Uint8Array([0x61, 0x3d, 0xff])]) {
+        const big = await fetch(`${reg.url}/admin`, {
+          method: "POST",
+          headers: { "content-type": "application/x-www-form-urlencoded" },
+          body,
+        });
+        assert.equal(big.status, 400, "oversized or non-UTF-8 form");
+        await big.body?.cancel();
+      }
+      assert.equal((await get(reg.url, "/admin?revoke=1&revoke=2")).status, 400);
       assert.equal((await post(reg.url, [...add, ["csrf", csrf], ["more", "1"]])).status, 400);
       assert.equal((await get(reg.url, "/isToken?token=x")).status, 204, "nothing created");
     });
