@@ -1,5 +1,5 @@
 /**
- * The registry's HTTP front (spec §3.1–3.4): one handler on `Deno.serve`. Paths are exactly
+ * The registry's HTTP front (spec §3.1–3.4): a hono app on `Deno.serve`. Paths are exactly
  * `/<method>[?<query>]`, GET only; queries are parsed strictly and must name exactly the
  * method's parameters; methods with a `cn` parameter are authenticated by the session HMAC
  * chain; private methods only answer authorised origins. Results are sent raw (200, no
@@ -10,6 +10,7 @@
  * reported once to `onRequest` (the metrics' single instrumentation point).
  */
 import { Buffer } from "node:buffer";
+import { Hono } from "hono";
 import { logger } from "../log.ts";
 import type { Registry, RpcResult } from "./service.ts";
 import { RpcError } from "./rpc_error.ts";
@@ -190,22 +191,19 @@ function errorPage(status: number, message: string): Response {
   return new Response(body, { status, headers: { "content-type": "text/html;charset=utf-8" } });
 }
 
-/** Answers one HTTP request from a peer. */
-export type RegistryHandler = (req: Request, info: PeerInfo) => Promise<Response>;
-
-/** Builds the request handler serving `registry`. */
+/** Builds the hono app serving `registry`. */
 export function createApp(
   registry: Registry,
   sessions: SessionTable,
   authorizedOrigins: readonly string[],
   extras: AppExtras = {},
-): RegistryHandler {
+): Hono<{ Bindings: PeerInfo }> {
+  const app = new Hono<{ Bindings: PeerInfo }>();
   const pages = extras.pages ?? {};
-  return async (req, info) => {
+  app.all("*", async (c) => {
     const started = performance.now();
-    const peer = normaliseAddress(info.remoteAddr.hostname);
-    const header = (name: string) => req.headers.get(name);
-    const url = req.url;
+    const peer = normaliseAddress(c.env?.remoteAddr?.hostname ?? "");
+    const url = c.req.url;
     const start = url.indexOf("/", url.indexOf("//") + 2);
     const target = start < 0 ? "/" : url.slice(start);
     const qmark = target.indexOf("?");
@@ -216,23 +214,23 @@ export function createApp(
     try {
       if (page) {
         if (target.length > MAX_TARGET) throw new RpcError(400, "request target too long");
-        if (!(page.methods ?? ["GET"]).includes(req.method)) {
+        if (!(page.methods ?? ["GET"]).includes(c.req.method)) {
           status = 405;
-          return errorPage(405, `method ${req.method} not allowed on ${path}`);
+          return errorPage(405, `method ${c.req.method} not allowed on ${path}`);
         }
         if (
           page.origins &&
-          !isAuthorised(page.origins, peer, header("x-forwarded-for"))
+          !isAuthorised(page.origins, peer, c.req.header("x-forwarded-for") ?? null)
         ) {
           throw new RpcError(403, `${path} from ${peer}`);
         }
-        const response = await page.handle(req);
+        const response = await page.handle(c.req.raw);
         status = response.status;
         return response;
       }
-      if (req.method !== "GET") {
+      if (c.req.method !== "GET") {
         status = 405;
-        return errorPage(405, `method ${req.method} not allowed`);
+        return errorPage(405, `method ${c.req.method} not allowed`);
       }
       if (target.length > MAX_TARGET) throw new RpcError(400, "request target too long");
       if (!/^\/[A-Za-z0-9_]+$/.test(path) || !Object.hasOwn(METHODS, name)) {
@@ -242,18 +240,18 @@ export function createApp(
       const args = bindArguments(method, parseQuery(qmark < 0 ? "" : target.slice(qmark + 1)));
       if (
         method.private &&
-        !isAuthorised(authorizedOrigins, peer, header("x-forwarded-for"))
+        !isAuthorised(authorizedOrigins, peer, c.req.header("x-forwarded-for") ?? null)
       ) {
         throw new RpcError(403, `private method ${name} from ${peer}`);
       }
       if (name === "requestCertificate" && args.ip === "") {
-        const xff = header("x-forwarded-for");
-        args.ip = xff ? xff.split(",")[0].trim() : header("host") ?? "";
+        const xff = c.req.header("x-forwarded-for");
+        args.ip = xff ? xff.split(",")[0].trim() : c.req.header("host") ?? "";
       }
       let responseKey: Uint8Array | undefined;
       let protocol = 0;
       if ("cn" in args) {
-        const auth = sessions.authenticate(args.cn, target, header(HMAC_HEADER));
+        const auth = sessions.authenticate(args.cn, target, c.req.header(HMAC_HEADER) ?? null);
         if (!auth.ok) throw new RpcError(auth.status, `${name} for ${args.cn}: ${auth.reason}`);
         responseKey = auth.responseKey;
         protocol = auth.protocol;
@@ -278,11 +276,12 @@ export function createApp(
       log.error(`${name}: ${(e as Error).stack ?? e}`);
       return errorPage(500, String(e));
     } finally {
-      log.info(`${peer} ${req.method} ${target.slice(0, 80)} ${status}`);
+      log.info(`${peer} ${c.req.method} ${target.slice(0, 80)} ${status}`);
       const known = page !== undefined || Object.hasOwn(METHODS, name);
       extras.onRequest?.(known ? name : "unknown", status, (performance.now() - started) / 1000);
     }
-  };
+  });
+  return app;
 }
 
 /** A running HTTP server (one or two listeners). */
@@ -293,16 +292,18 @@ export interface HttpServer {
 }
 
 /**
- * Serves `handler` on `port` at `bind4` and `bind6` (empty ⇒ none). When `bind6` is the wildcard
+ * Serves `app` on `port` at `bind4` and `bind6` (empty ⇒ none). When `bind6` is the wildcard
  * `::`, the IPv6 listener is dual-stack and covers IPv4 if a separate IPv4 bind conflicts.
  */
 export function serve(
-  handler: RegistryHandler,
+  app: Hono<{ Bindings: PeerInfo }>,
   port: number,
   bind4: string,
   bind6: string,
 ): HttpServer {
   const servers: Deno.HttpServer<Deno.NetAddr>[] = [];
+  const handler = (req: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) =>
+    app.fetch(req, { remoteAddr: info.remoteAddr });
   const listen = (hostname: string, p: number) =>
     Deno.serve({ hostname, port: p, onListen: () => {} }, handler);
   let actualPort = port;
