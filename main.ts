@@ -19,6 +19,10 @@ const commands: Record<string, Command> = {
     summary: "register this machine with a registry and write its keys, certificate and config",
     run: async () => (await import("./lib/conf/run.ts")).run,
   },
+  node: {
+    summary: "run this machine's re6st node: tunnels, routing, peer protocol",
+    run: async () => (await import("./lib/node/daemon.ts")).run,
+  },
   registry: {
     summary: "run the network's registry: CA, prefix allocation, parameters, bootstrap",
     run: async () => (await import("./registry.ts")).run,
