@@ -170,8 +170,8 @@ export class Overlay {
   }
 
   /**
-   * Starts `re6st registry` on `host` (HTTP port 80 on `ip`), then registers and starts the
-   * registry's own node there (the first certificate: the registry node, `--ip ip`).
+   * Starts `re6st registry` on `host` (HTTP port 80 on `ip`), then registers the registry's own
+   * node there (the first certificate: the registry node, `--ip ip`); `start()` it when ready.
    */
   async startRegistry(host: OverlayHost, ip: string): Promise<OverlayNode> {
     const node = this.#node(host, [ip]);
@@ -214,7 +214,6 @@ export class Overlay {
       return r.stdout.trim() !== "";
     }, { timeoutMs: 30_000, what: "the registry to listen", intervalMs: 100 });
     await node.register();
-    await node.start();
     return node;
   }
 

@@ -2,58 +2,88 @@
  * The `router` topology (TESTNET.md): the real registry and 4 real `re6st node`s (OpenVPN 2.6,
  * babeld 1.12) on one switch, registered with the real `re6st conf`; registry parameters hello 4,
  * client-count 2, tunnel-refresh 100. Every node must ping6 every other node's re6st address;
- * then one node is killed with SIGKILL (its children left behind, as after a crash), restarted,
- * and all pairs must ping again.
+ * then one node's daemon is killed with SIGKILL (its babeld and OpenVPN left behind, as after a
+ * crash) and restarted: it kills the leftovers and all pairs ping again; then the whole machine
+ * "crashes" (every process of its namespace killed) and comes back. Finally every node stops on
+ * SIGTERM with status 0, leaving no babeld, OpenVPN or TAP device behind.
  */
 import assert from "node:assert/strict";
-import { Overlay, type OverlayNode } from "../../lib/demo/overlay.ts";
-import { canRunNetTests, type Host, type TestNet, withNet } from "./harness.ts";
+import { matrixTable, watchConvergence } from "../../lib/demo/reachability.ts";
+import type { OverlayNode } from "../../lib/demo/overlay.ts";
+import { run } from "../../lib/netns/exec.ts";
+import { canRunNetTests, waitFor, withNet } from "./harness.ts";
+import { routerNetwork, startAll, targetsOf } from "./router_network.ts";
 
-/** Registry host + `n` nodes on one switch, every process started. */
-export async function routerNetwork(
-  net: TestNet,
-  n: number,
-  params: { hello?: number } = {},
-): Promise<{ overlay: Overlay; nodes: OverlayNode[]; hosts: Host[] }> {
-  const hosts: Host[] = [await net.host("registry")];
-  for (let i = 1; i <= n; i++) hosts.push(await net.host(`node${i}`));
-  const sw = await net.switch("lan", hosts);
-  const overlay = await Overlay.create({
-    dir: net.tmpDir,
-    logDir: net.logDir,
-    spawn: (host, argv, opts) => net.spawn(host as Host, argv, opts),
-    hello: params.hello ?? 4,
-    clientCount: 2,
-    tunnelRefresh: 100,
-  });
-  const ip = (h: Host) => sw.members.get(h)!.ip;
-  const registry = await overlay.startRegistry(hosts[0], ip(hosts[0]));
-  const others = await Promise.all(hosts.slice(1).map((h) => overlay.addNode(h, [ip(h)])));
-  await Promise.all(others.map((node) => node.start()));
-  return { overlay, nodes: [registry, ...others], hosts };
+/** PIDs and program names of every process in a node's namespace. */
+async function processesOf(node: OverlayNode): Promise<Array<{ pid: number; comm: string }>> {
+  const out = await run(["ip", "netns", "pids", node.host.ns]);
+  const procs = [];
+  for (const line of out.split("\n").filter((l) => /^\d+$/.test(l))) {
+    const comm = await Deno.readTextFile(`/proc/${line}/comm`).catch(() => "");
+    if (comm) procs.push({ pid: Number(line), comm: comm.trim() });
+  }
+  return procs;
 }
 
-function matrixText(nodes: OverlayNode[], reached: boolean[][]): string {
-  return reached.map((row, i) =>
-    `${nodes[i].host.name.padEnd(9)} ${row.map((x) => (x ? "+" : ".")).join("")}`
-  ).join("\n");
+async function children(node: OverlayNode): Promise<number[]> {
+  return (await processesOf(node)).filter((p) => p.comm === "babeld" || p.comm === "openvpn")
+    .map((p) => p.pid);
 }
 
-Deno.test("router: registry + 4 nodes ping6 each other, also after a node is killed", async () => {
+function alive(pid: number): boolean {
+  try {
+    return !Deno.readTextFileSync(`/proc/${pid}/status`).includes("State:\tZ");
+  } catch {
+    return false;
+  }
+}
+
+Deno.test("router: registry + 4 nodes ping6 each other, after a crash too; clean exit", async () => {
   if (!canRunNetTests("router")) return;
   await withNet("router", async (net) => {
     const { nodes } = await routerNetwork(net, 4);
-    const targets = nodes.map((n) => ({ host: n.host as Host, address: n.address }));
-    const cold = await net.allPairsPing6(targets, 90_000);
-    assert.ok(cold.complete, `cold start:\n${matrixText(nodes, cold.reached)}`);
-    console.log(`all pairs ping after ${cold.ms} ms`);
+    const names = nodes.map((n) => n.host.name);
+    const targets = targetsOf(nodes);
+    await startAll(nodes);
+    const cold = await watchConvergence(targets, 90_000);
+    assert.ok(cold.complete, `cold start:\n${matrixTable(names, cold.matrix)}`);
+    console.log(`cold start: all pairs ping after ${cold.ms} ms`);
 
+    // the daemon alone is killed: its babeld and OpenVPNs may outlive it
     const victim = nodes[2];
+    const before = await children(victim);
+    assert.ok(before.length >= 2, "babeld and OpenVPN run beside the daemon");
     await victim.stop("SIGKILL");
+    const leftovers = before.filter(alive);
+    console.log(`${leftovers.length} of ${before.length} children outlived the daemon`);
     await victim.start();
-    const again = await net.allPairsPing6(targets, 90_000);
-    assert.ok(again.complete, `after restart:\n${matrixText(nodes, again.reached)}`);
-    console.log(`all pairs ping again ${again.ms} ms after the restart`);
-    for (const n of nodes) assert.equal(n.proc?.exit, undefined, `${n.host.name} still runs`);
+    await waitFor(() => !leftovers.some(alive), {
+      timeoutMs: 30_000,
+      what: "the restarted node to kill the leftovers of its previous run",
+    });
+    const again = await watchConvergence(targets, 90_000);
+    assert.ok(again.complete, `after restart:\n${matrixTable(names, again.matrix)}`);
+    console.log(`daemon killed and restarted: all pairs ping after ${again.ms} ms`);
+
+    // the whole machine crashes
+    await victim.stop("SIGKILL");
+    for (const p of await processesOf(victim)) Deno.kill(p.pid, "SIGKILL");
+    await victim.start();
+    const back = await watchConvergence(targets, 90_000);
+    assert.ok(back.complete, `after a crash:\n${matrixTable(names, back.matrix)}`);
+    console.log(`machine crashed and restarted: all pairs ping after ${back.ms} ms`);
+
+    // clean exit on SIGTERM
+    for (const node of nodes) {
+      const status = await node.stop("SIGTERM", 20_000);
+      assert.equal(status.code, 0, `${node.host.name} exits with 0 on SIGTERM`);
+      assert.deepEqual(await children(node), [], `${node.host.name} left no babeld/OpenVPN`);
+      const links = await run(["ip", "-o", "link"], { ns: node.host.ns });
+      assert.doesNotMatch(links, /re6stnet/, `${node.host.name} removed its TAP devices`);
+      const routes = await run(["ip", "-6", "route", "show", "table", "all"], {
+        ns: node.host.ns,
+      });
+      assert.doesNotMatch(routes, /unreachable 2001:db8:42::\/48/, "network route removed");
+    }
   });
 });
