@@ -10,7 +10,9 @@ import { loadCaSigner } from "./lib/pki/ca.ts";
 import { DEFAULT_COMMUNITIES, parseCommunities } from "./lib/registry/communities.ts";
 import { RegistryDb } from "./lib/registry/db.ts";
 import { createApp, serve } from "./lib/registry/http.ts";
-import { LocalNode } from "./lib/registry/local_node.ts";
+import { LOCAL_TIMEOUT_MS, LocalNode } from "./lib/registry/local_node.ts";
+import { babelSocketPath } from "./lib/node/babel/args.ts";
+import { BabelSocket } from "./lib/node/babel/socket.ts";
 import { createMailer } from "./lib/registry/mail.ts";
 import { Registry } from "./lib/registry/service.ts";
 import { SessionTable } from "./lib/registry/sessions.ts";
@@ -46,6 +48,9 @@ export async function run(args: string[]): Promise<number> {
     const communities = opts.community
       ? parseCommunities(Deno.readTextFileSync(opts.community))
       : DEFAULT_COMMUNITIES;
+    if (Deno.env.get("GEOIP2_MMDB")) {
+      log.warn("GEOIP2_MMDB is set but GeoIP databases are not supported: default community");
+    }
     if (opts.sameCountry.length) {
       log.warn("--same-country: this registry has no GeoIP database; nodes geolocate themselves");
     }
@@ -76,7 +81,10 @@ export async function run(args: string[]): Promise<number> {
       anonymousPrefixLength: opts.anonymousPrefixLength,
       gracePeriod: opts.gracePeriod,
       communities,
-      babelSocket: `${opts.run}/babeld.sock`,
+      babel: new BabelSocket(babelSocketPath(opts.run), {
+        connectTimeoutMs: LOCAL_TIMEOUT_MS,
+        replyTimeoutMs: LOCAL_TIMEOUT_MS,
+      }),
       mailer: opts.mailhost &&
         createMailer({
           mailhost: opts.mailhost,

@@ -6,7 +6,9 @@
  * IPv4 block our closed test networks may use, is one — makes it answer SSDP and SOAP but
  * refuse port forwarding ("Reserved / private IP address … Port forwarding is impossible");
  * `ext_ip=` with such an address is rejected at start-up, and 2.3.1 has no
- * `ext_allow_private_ipv4`.
+ * `ext_allow_private_ipv4`. What does work: `ext_perform_stun=yes` with a STUN server outside
+ * (`stun_responder.ts`) — when all four of its binding requests are answered unchanged, it logs
+ * "Port forwarding is now enabled" and maps ports for real (DNAT checked end to end).
  */
 
 /** Table and chains the config points miniupnpd at (created by `miniupnpdRuleset`). */
@@ -14,6 +16,8 @@ const TABLE = "miniupnpd";
 const FORWARD_CHAIN = "miniupnpd";
 const PREROUTING_CHAIN = "prerouting_miniupnpd";
 const POSTROUTING_CHAIN = "postrouting_miniupnpd";
+/** UDP port of the STUN server (the standard one). */
+export const STUN_PORT = 3478;
 
 /** What `miniupnpdConfig` needs. */
 export interface MiniupnpdOptions {
@@ -27,6 +31,8 @@ export interface MiniupnpdOptions {
   leaseFile: string;
   /** device UUID */
   uuid: string;
+  /** IPv4 of a STUN server on the outside (port 3478): enables port forwarding, see above */
+  stunHost?: string;
 }
 
 /**
@@ -49,6 +55,9 @@ export function miniupnpdConfig(o: MiniupnpdOptions): string {
     `upnp_forward_chain=${FORWARD_CHAIN}`,
     `upnp_nat_chain=${PREROUTING_CHAIN}`,
     `upnp_nat_postrouting_chain=${POSTROUTING_CHAIN}`,
+    ...(o.stunHost
+      ? ["ext_perform_stun=yes", `ext_stun_host=${o.stunHost}`, `ext_stun_port=${STUN_PORT}`]
+      : []),
     `allow 1024-65535 ${o.insideCidr} 1024-65535`,
     "deny 0-65535 0.0.0.0/0 0-65535",
     "",

@@ -102,15 +102,15 @@ export function selectCommunity(communities: readonly Community[], where: Locati
 }
 
 /**
- * Where a registering node is: without a geolocator, nowhere (default community); otherwise
- * the `--location` it sent if any, else the geolocation of its `ip`.
+ * Where a registering node is: the `--location` it sent if any, else the geolocation of its
+ * `ip` when the registry has a geolocator, else nowhere (default community). re6stnet ignores
+ * `--location` without a GeoIP database; we honour it, so communities work without one.
  */
 export function locateRequester(
   geo: Geolocator | undefined,
   location: string,
   ip: string,
 ): Location {
-  if (!geo) return {};
   if (location !== "") return parseLocation(location);
-  return (ip && geo.locate(ip)) || {};
+  return (geo && ip && geo.locate(ip)) || {};
 }

@@ -7,7 +7,7 @@
  * three columns derived from the stored PEM (`serial`, `subject_serial`, `not_after`) so that
  * the subject-serial search, revocation by serial and the purge need no certificate parsing.
  */
-import { DatabaseSync, type SQLInputValue } from "node:sqlite";
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import type { Bits } from "../wire/prefix.ts";
 
 /** A `token` row. `date` is seconds since the epoch. */
@@ -42,6 +42,8 @@ CREATE INDEX IF NOT EXISTS cert_free ON cert(length(prefix)) WHERE cert IS NULL;
 CREATE INDEX IF NOT EXISTS cert_email ON cert(email);
 CREATE UNIQUE INDEX IF NOT EXISTS cert_subject_serial ON cert(subject_serial);
 CREATE INDEX IF NOT EXISTS cert_serial ON cert(serial);
+CREATE INDEX IF NOT EXISTS cert_not_after ON cert(not_after);
+CREATE INDEX IF NOT EXISTS token_date ON token(date);
 CREATE TABLE IF NOT EXISTS crl (serial TEXT PRIMARY KEY NOT NULL, date INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS config (name TEXT PRIMARY KEY NOT NULL, value);
 INSERT INTO cert (prefix) SELECT '' WHERE NOT EXISTS (SELECT 1 FROM cert);
@@ -63,6 +65,7 @@ function toCertRow(r: Row): CertRow {
 /** The registry database. Every mutating method runs inside the caller's `transaction`. */
 export class RegistryDb {
   readonly #db: DatabaseSync;
+  readonly #statements = new Map<string, StatementSync>();
   #depth = 0;
 
   /** Opens (creating if missing) the database at `path` (`:memory:` for tests). */
@@ -107,16 +110,23 @@ export class RegistryDb {
     }
   }
 
+  /** Prepared statements are cached: preparing per call costs native memory until GC. */
+  #prepare(sql: string): StatementSync {
+    let st = this.#statements.get(sql);
+    if (!st) this.#statements.set(sql, st = this.#db.prepare(sql));
+    return st;
+  }
+
   #all(sql: string, ...params: SQLInputValue[]): Row[] {
-    return this.#db.prepare(sql).all(...params) as Row[];
+    return this.#prepare(sql).all(...params) as Row[];
   }
 
   #get(sql: string, ...params: SQLInputValue[]): Row | undefined {
-    return this.#db.prepare(sql).get(...params) as Row | undefined;
+    return this.#prepare(sql).get(...params) as Row | undefined;
   }
 
   #run(sql: string, ...params: SQLInputValue[]): number {
-    return Number(this.#db.prepare(sql).run(...params).changes);
+    return Number(this.#prepare(sql).run(...params).changes);
   }
 
   // ---- config -------------------------------------------------------------------------

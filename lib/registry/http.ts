@@ -56,7 +56,7 @@ export const METHODS: Record<string, Method> = {
   isToken: { params: [["token"]], private: true, call: (r, a) => r.isToken(a.token) },
   deleteToken: { params: [["token"]], private: true, call: (r, a) => r.deleteToken(a.token) },
   addToken: {
-    params: [["email"], ["token", ""]],
+    params: [["email"], ["token"]],
     private: true,
     call: (r, a) => r.addToken(a.email, a.token),
   },

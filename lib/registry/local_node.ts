@@ -65,19 +65,30 @@ class Exchange {
   readonly #socket = dgram.createSocket({ type: "udp6", ipv6Only: false });
   readonly #queue: Uint8Array[] = [];
   #wake: (() => void) | undefined;
-  #ready: Promise<void>;
+  /** resolves to false when no socket could be bound (e.g. IPv6 disabled) */
+  #ready: Promise<boolean>;
 
   constructor(readonly node: LocalNodeAddress) {
     this.#socket.on("message", (msg: Uint8Array) => {
       this.#queue.push(new Uint8Array(msg));
       this.#wake?.();
     });
-    this.#socket.on("error", (e: Error) => log.debug(`local node socket: ${e.message}`));
-    this.#ready = new Promise((resolve) => this.#socket.bind(0, "::", () => resolve()));
+    this.#ready = new Promise((resolve) => {
+      const fail = (e: Error) => {
+        log.warn(`cannot open a UDP socket towards the local node: ${e.message}`);
+        resolve(false);
+      };
+      this.#socket.once("error", fail);
+      this.#socket.bind(0, "::", () => {
+        this.#socket.off("error", fail);
+        this.#socket.on("error", (e: Error) => log.debug(`local node socket: ${e.message}`));
+        resolve(true);
+      });
+    });
   }
 
   async send(msg: Uint8Array): Promise<void> {
-    await this.#ready;
+    if (!await this.#ready) return;
     await new Promise<void>((resolve) =>
       this.#socket.send(msg, this.node.port, this.node.host, (e) => {
         if (e) log.debug(`cannot reach the local node: ${e.message}`);
@@ -89,7 +100,7 @@ class Exchange {
   /** Next datagram, or undefined after `ms` without one. */
   async receive(ms: number): Promise<Uint8Array | undefined> {
     if (this.#queue.length) return this.#queue.shift();
-    if (ms <= 0) return undefined;
+    if (ms <= 0 || !await this.#ready) return undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     await new Promise<void>((resolve) => {
       this.#wake = resolve;
@@ -101,11 +112,13 @@ class Exchange {
   }
 
   close(): void {
-    this.#socket.close();
+    try {
+      this.#socket.close();
+    } catch { /* never bound */ }
   }
 }
 
-/** The registry's link to its node. Time is injectable for tests of the crawl. */
+/** The registry's link to its node; `timeoutMs` bounds each wait for answers. */
 export class LocalNode {
   constructor(
     readonly address: LocalNodeAddress = { host: "::1", port: 326 },

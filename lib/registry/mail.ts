@@ -3,7 +3,6 @@
  * and AUTH), or appended to an mbox file when the mailhost is an absolute path or an existing
  * file (debugging).
  */
-import nodemailer from "nodemailer";
 import type { Mailhost } from "../config/registry_options.ts";
 
 /** Subject of token e-mails. */
@@ -68,21 +67,24 @@ export function createMailer(settings: MailSettings, now: () => Date = () => new
       },
     };
   }
-  const transport = nodemailer.createTransport({
-    host: host.host,
-    port: host.port,
-    secure: false,
-    ignoreTLS: !settings.starttls,
-    requireTLS: settings.starttls ?? false,
-    tls: settings.tlsCa ? { ca: settings.tlsCa } : undefined,
-    auth: settings.user ? { user: settings.user, pass: settings.password ?? "" } : undefined,
-    connectionTimeout: 30_000,
-    greetingTimeout: 30_000,
-    socketTimeout: 60_000,
-  });
+  // nodemailer is loaded on first use: it weighs ~20 MiB of RSS.
+  let transport: Promise<{ sendMail(mail: Record<string, unknown>): Promise<unknown> }> | undefined;
+  const connect = async () =>
+    (await import("nodemailer")).default.createTransport({
+      host: host.host,
+      port: host.port,
+      secure: false,
+      ignoreTLS: !settings.starttls,
+      requireTLS: settings.starttls ?? false,
+      tls: settings.tlsCa ? { ca: settings.tlsCa } : undefined,
+      auth: settings.user ? { user: settings.user, pass: settings.password ?? "" } : undefined,
+      connectionTimeout: 30_000,
+      greetingTimeout: 30_000,
+      socketTimeout: 60_000,
+    });
   return {
     async sendToken(to, token) {
-      await transport.sendMail({
+      await (await (transport ??= connect())).sendMail({
         from: settings.sender,
         to,
         subject: TOKEN_SUBJECT,

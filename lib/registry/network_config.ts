@@ -6,7 +6,9 @@
 import { Buffer } from "node:buffer";
 import zlib from "node:zlib";
 import { packInteger } from "../wire/pack_integer.ts";
-import { type PrivateKeyInput, type PublicKeyInput, rsaEncrypt, rsaSign } from "../pki/rsa.ts";
+import type { KeyObject } from "node:crypto";
+import { type PublicKeyInput, rsaEncrypt } from "../pki/rsa.ts";
+import { signSha512 } from "../pki/sha512_sign.ts";
 
 /** Fixed babeld `default` interface options distributed to nodes. */
 export const BABEL_DEFAULT = "max-rtt-penalty 5000 rtt-max 500 rtt-decay 125";
@@ -72,10 +74,10 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** Version blob: `packInteger(v) ‖ RSA-SHA512(CA key, packInteger(v))`; v = 0 is unsigned. */
-export function versionBlob(v: number, caKey: PrivateKeyInput): Uint8Array {
+export function versionBlob(v: number, caKey: KeyObject): Uint8Array {
   const n = packInteger(v);
   if (v === 0) return n;
-  const sig = rsaSign(caKey, n);
+  const sig = signSha512(caKey, n);
   const out = new Uint8Array(n.length + sig.length);
   out.set(n);
   out.set(sig, n.length);

@@ -7,7 +7,7 @@
 import crypto from "node:crypto";
 import type { KeyObject } from "node:crypto";
 import { mergePrefixes, newPrefix, NoFreePrefixError } from "./allocator.ts";
-import { dumpBabel, routedPrefixes } from "./babel_routes.ts";
+import { routedPrefixes } from "./babel_routes.ts";
 import {
   checkCommunities,
   type Community,
@@ -36,8 +36,10 @@ import { parseNodeCertificate } from "../pki/certificate.ts";
 import { parseCsr } from "../pki/csr.ts";
 import { PkiError } from "../pki/errors.ts";
 import { issueCertificate, renewCertificate } from "../pki/issue.ts";
-import { rsaEncrypt, rsaSign } from "../pki/rsa.ts";
+import { rsaEncrypt } from "../pki/rsa.ts";
+import { signSha512 } from "../pki/sha512_sign.ts";
 import { logger } from "../log.ts";
+import type { BabelDump } from "../node/babel/types.ts";
 import { type Endpoint, formatAddresses, parseAddresses } from "../wire/address.ts";
 import { type Bits, bitsToBytes, bitsToCn, cnToBits, formatIPv6, isBits } from "../wire/prefix.ts";
 
@@ -64,8 +66,8 @@ export interface RegistryDeps {
   anonymousPrefixLength: number;
   gracePeriod: number;
   communities: readonly Community[];
-  /** path of the co-located babeld's local socket */
-  babelSocket: string;
+  /** the co-located node's babeld (its local socket) */
+  babel: { dump(): Promise<BabelDump> };
   mailer?: Mailer;
   geolocator?: Geolocator;
   /** current time in ms (injectable) */
@@ -89,6 +91,8 @@ export class Registry {
   readonly #keyBits: number;
   readonly #maxLen: number;
   readonly #keys = new Map<Bits, { pem: string; key: KeyObject }>();
+  /** Served parameters per node, valid for one version blob and one certificate. */
+  readonly #served = new Map<Bits, { version: Uint8Array; key: KeyObject; body: Uint8Array }>();
   #statics: Record<string, unknown> = {};
   #version: Uint8Array = new Uint8Array([0]);
   #bootstrap: { list: Bits[]; until: number } = { list: [], until: 0 };
@@ -109,11 +113,6 @@ export class Registry {
   /** Seconds since the epoch. */
   #time(): number {
     return Math.floor(this.#now() / 1000);
-  }
-
-  /** The network prefix (CA serial). */
-  get network(): Bits {
-    return this.#network;
   }
 
   /** The registry node's prefix, once the first certificate is issued. */
@@ -167,7 +166,7 @@ export class Registry {
     const json = canonicalJson(statics);
     if (json === db.getConfig("last_config")) return false;
     db.setConfig("last_config", json);
-    db.setConfig("version", Number(db.getConfig("version") ?? 0) + 1);
+    this.#bumpVersion();
     return true;
   }
 
@@ -224,7 +223,7 @@ export class Registry {
     const key = this.#publicKey(prefix);
     const secret = this.#random(20);
     const e = rsaEncrypt(key, secret);
-    const s = rsaSign(this.#d.signer.key, e);
+    const s = signSha512(this.#d.signer.key, e);
     if (e.length !== s.length) {
       throw new RpcError(500, `key size of ${prefix} differs from the CA's`);
     }
@@ -364,17 +363,25 @@ export class Registry {
     return this.#d.dhPem;
   }
 
-  /** `getNetworkConfig`: zlib JSON parameters with HMAC keys encrypted for the node. */
+  /**
+   * `getNetworkConfig`: zlib JSON parameters with HMAC keys encrypted for the node. Every
+   * parameter change yields a new version blob, so the body is cached per node and version.
+   */
   getNetworkConfig(cn: string): Uint8Array {
     const prefix = this.#checkCn(cn);
+    const key = this.#publicKey(prefix);
+    const cached = this.#served.get(prefix);
+    if (cached && cached.version === this.#version && cached.key === key) return cached.body;
     const validUntil = this.#d.db.getConfig("valid_until");
-    return nodeParameters(
+    const body = nodeParameters(
       this.#statics,
       this.#version,
       this.#hmacKeys(),
-      this.#publicKey(prefix),
+      key,
       typeof validUntil === "number" ? validUntil : undefined,
     );
+    this.#served.set(prefix, { version: this.#version, key, body });
+    return body;
   }
 
   /** `getCountry`: country of an address (needs a geolocator). */
@@ -388,9 +395,9 @@ export class Registry {
     const self = this.registryPrefix;
     let routed: Bits[] = [];
     try {
-      routed = routedPrefixes(await dumpBabel(this.#d.babelSocket), this.#network);
+      routed = routedPrefixes(await this.#d.babel.dump(), this.#network);
     } catch (e) {
-      log.debug(`cannot dump babeld at ${this.#d.babelSocket}: ${(e as Error).message}`);
+      log.debug(`cannot dump the local babeld: ${(e as Error).message}`);
     }
     return self === undefined || routed.includes(self) ? routed : [...routed, self];
   }
@@ -427,14 +434,19 @@ export class Registry {
     return null;
   }
 
-  /** `addToken`: stores a given (or generated, if empty) token; returns it. */
-  addToken(email: string, token: string): string {
+  /**
+   * `addToken`: stores the given token (204), or a generated one when `token` is empty (its
+   * text is returned). 409 if it exists, 403 when e-mail registration is disabled.
+   */
+  addToken(email: string, token: string): string | null {
     if (this.#d.prefixLength === 0) throw new RpcError(403, "e-mail registration is disabled");
     checkEmail(email);
     if (token !== "" && !/^[\x21-\x7e]{1,64}$/.test(token)) {
       throw new RpcError(400, "tokens are 1 to 64 printable ASCII characters");
     }
-    return this.#createToken(email, token === "" ? undefined : token);
+    if (token === "") return this.#createToken(email);
+    this.#createToken(email, token);
+    return null;
   }
 
   /** `revoke` by X.509 serial or by CN (spec §3.4, §4.6). */
@@ -458,6 +470,7 @@ export class Registry {
         db.freeBlock(row.prefix);
         this.#d.sessions.drop(row.prefix);
         this.#keys.delete(row.prefix);
+        this.#served.delete(row.prefix);
       }
       log.info(`revoked ${bitsToCn(row.prefix)} (serial ${row.serial})`);
       if (row.notAfter <= this.#time()) return false;
@@ -545,6 +558,7 @@ export class Registry {
         db.freeBlock(row.prefix);
         this.#d.sessions.drop(row.prefix);
         this.#keys.delete(row.prefix);
+        this.#served.delete(row.prefix);
       }
       const merges = mergePrefixes(db);
       if (tokens || expired.length || merges) {

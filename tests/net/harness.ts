@@ -18,7 +18,7 @@ import {
   runPrefix,
   setSysctls,
 } from "../../lib/netns/netns.ts";
-import { miniupnpdConfig, miniupnpdRuleset } from "../../lib/netns/miniupnpd.ts";
+import { miniupnpdConfig, miniupnpdRuleset, STUN_PORT } from "../../lib/netns/miniupnpd.ts";
 import { type Proc, spawnLogged, stopProcess } from "../../lib/netns/process.ts";
 import { waitFor, type WaitOptions } from "../../lib/netns/wait.ts";
 
@@ -29,6 +29,7 @@ export type { Proc, WaitOptions };
 export const FAMILY = "r6t-";
 
 const REPO = new URL("../../", import.meta.url).pathname;
+const STUN_RESPONDER = `${REPO}lib/netns/stun_responder.ts`;
 
 /**
  * True when namespaced tests can run (root). Otherwise prints why and returns false; the
@@ -112,6 +113,7 @@ export class TestNet {
   private procs: Proc[] = [];
   private cleanups: (() => Promise<unknown>)[] = [];
   private switchCount = 0;
+  private stunServers = new Map<Switch, string>();
   private disposed = false;
 
   private constructor(prefix: string, logDir: string, tmpDir: string) {
@@ -215,7 +217,8 @@ export class TestNet {
    * Makes `gw` (a member of both switches) a NAT gateway: IPv4 forwarding, iptables
    * MASQUERADE out of its `outside` interface, default route of every other `inside` member
    * via it. With `upnp`, a real miniupnpd runs on it (ext = outside interface, listening on the
-   * inside one, ports 1024-65535 mappable from the inside /24 only).
+   * inside one, ports 1024-65535 mappable from the inside /24 only), its port forwarding
+   * enabled by the outside switch's STUN server (`stunServer`).
    */
   async nat(
     gw: Host,
@@ -236,6 +239,9 @@ export class TestNet {
     const result: Nat = { gw, publicIp: outM.ip };
     if (opts.upnp) {
       await run(["nft", "-f", "-"], { ns: gw.ns, stdin: miniupnpdRuleset() });
+      const stunHost = await this.stunServer(outside);
+      // resolve ARP first, else miniupnpd's first STUN round is lost (3 s more)
+      await this.ping(gw, stunHost);
       const dir = await Deno.makeTempDir({ dir: this.tmpDir, prefix: `upnp-${gw.name}-` });
       const conf = `${dir}/miniupnpd.conf`;
       await Deno.writeTextFile(
@@ -246,6 +252,7 @@ export class TestNet {
           insideCidr: inside.cidr,
           leaseFile: `${dir}/leases`,
           uuid: crypto.randomUUID(),
+          stunHost,
         }),
       );
       result.miniupnpd = await this.spawn(gw, ["miniupnpd", "-d", "-f", conf, "-P", `${dir}/pid`], {
@@ -257,6 +264,28 @@ export class TestNet {
       });
     }
     return result;
+  }
+
+  /**
+   * The STUN server of switch `sw` (started on first use): `stun_responder.ts` in the
+   * switch's namespace on `198.18.N.254`, added to its bridge. Returns that address.
+   */
+  async stunServer(sw: Switch): Promise<string> {
+    const known = this.stunServers.get(sw);
+    if (known) return known;
+    const ip = sw.cidr.replace(/0\/24$/, "254");
+    await addAddress(sw.ns, "br0", `${ip}/24`);
+    const proc = await spawnLogged(
+      [Deno.execPath(), "run", "-A", STUN_RESPONDER, ip, String(STUN_PORT)],
+      { name: `sw-${sw.name}/stun`, ns: sw.ns, logFile: `${this.logDir}/sw-${sw.name}-stun.log` },
+    );
+    this.procs.push(proc);
+    await waitFor(async () => (await Deno.readTextFile(proc.logFile)).includes("listening"), {
+      timeoutMs: 15_000,
+      what: `STUN server on switch ${sw.name}`,
+    });
+    this.stunServers.set(sw, ip);
+    return ip;
   }
 
   /** Starts `argv` in `host`'s namespace; output goes to `<logDir>/<host>-<name>.log`. */

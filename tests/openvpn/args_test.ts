@@ -6,6 +6,7 @@ import {
   type CommonOptions,
   isProtocol,
   PROTOCOLS,
+  remoteFromEndpoint,
   serverArgs,
   serverInterface,
 } from "../../lib/node/openvpn/args.ts";
@@ -195,4 +196,27 @@ Deno.test("bad numbers are refused, not passed to OpenVPN", () => {
   assert.throws(() => server({ port: 70000 }), /port/);
   assert.throws(() => server({ maxClients: 1.5 }), /max clients/);
   assert.throws(() => client({ timeout: -1 }), /timeout/);
+});
+
+Deno.test("untrusted peer addresses never become OpenVPN options", () => {
+  for (const ip of ["--up", "-x", "198.18.0.1 --up", "host.example", "", "1.2.3.4\n"]) {
+    assert.throws(() => client({ remote: { ip, port: 1194, proto: "tcp" } }), /not an IP/);
+    assert.equal(remoteFromEndpoint({ ip, port: 1194, proto: "tcp" }), undefined);
+  }
+  assert.throws(() => client({ peerCn: "--tls-exit" }), /not a node CN/);
+  assert.equal(remoteFromEndpoint({ ip: "198.18.0.1", port: 1194, proto: "sctp" }), undefined);
+  assert.equal(remoteFromEndpoint({ ip: "198.18.0.1", port: 0, proto: "tcp" }), undefined);
+  assert.deepEqual(remoteFromEndpoint({ ip: "198.18.0.1", port: 1194, proto: "udp4" }), {
+    ip: "198.18.0.1",
+    port: 1194,
+    proto: "udp",
+  });
+  assert.deepEqual(
+    remoteFromEndpoint({ ip: "2001:db8::1", port: 326, proto: "tcp6", country: "FR" }),
+    {
+      ip: "2001:db8::1",
+      port: 326,
+      proto: "tcp6",
+    },
+  );
 });

@@ -45,6 +45,7 @@ Deno.test("the real route-up hook reports through the FIFO; garbage there is dro
   const got: RouteUp[] = [];
   const hooks = await installHooks(`${dir}/run dir's`);
   assert.equal((await Deno.stat(hooks.routeUp)).mode! & 0o777, 0o700);
+  assert.equal((await Deno.stat(`${dir}/run dir's`)).mode! & 0o777, 0o700);
   const channel = await HookChannel.open(hooks.fifo, (e) => got.push(e));
   try {
     // Garbage first: an overlong line, binary, a wrong line; then a real hook run.

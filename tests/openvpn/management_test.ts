@@ -2,11 +2,11 @@ import assert from "node:assert/strict";
 import {
   acceptCommand,
   denyCommand,
-  isIpLiteral,
   ManagementParser,
   reauthCommand,
   servedClient,
 } from "../../lib/node/openvpn/management.ts";
+import { isIpLiteral } from "../../lib/node/openvpn/ip_literal.ts";
 
 function feed(p: ManagementParser, lines: string[]) {
   return lines.flatMap((l) => p.push(l));
@@ -56,6 +56,9 @@ Deno.test("REAUTH, ESTABLISHED, DISCONNECT blocks; info and SUCCESS lines are qu
     ">CLIENT:ENV,END",
     "ERROR: client-auth command failed",
     ">FATAL:ERROR: Cannot ioctl TUNSETIFF re6stnet-udp: Device or resource busy (errno=16)",
+    ">STATE:1795309611,CONNECTED,SUCCESS,,,,,",
+    "1795309611,WAIT,,,,,,",
+    "END",
   ]);
   assert.deepEqual(evs.map((e) => e.type), [
     "connect",
@@ -63,7 +66,10 @@ Deno.test("REAUTH, ESTABLISHED, DISCONNECT blocks; info and SUCCESS lines are qu
     "disconnect",
     "error",
     "error",
+    "state",
+    "state",
   ]);
+  assert.ok(evs[5].type === "state" && evs[5].name === "CONNECTED");
   assert.ok(evs[4].type === "error" && evs[4].message.startsWith("ERROR: Cannot ioctl"));
   assert.ok(evs[0].type === "connect" && evs[0].reauth && evs[0].kid === 2);
   assert.ok(evs[2].type === "disconnect" && evs[2].cid === 4);
@@ -80,6 +86,8 @@ Deno.test("garbage from OpenVPN is dropped with a reason and parsing goes on", (
     ">CLIENT:CONNECT,99999999999,1",
     ">CLIENT:FOO,1",
     ">CLIENT:",
+    ">STATE:",
+    ">STATE:1,lower case",
     ">CLIENT:CONNECT,1,1",
     ">CLIENT:ENV,novalue",
     ">CLIENT:ENV,=x",

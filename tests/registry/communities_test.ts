@@ -25,11 +25,15 @@ Deno.test("a community may not lie inside an allocated block", () => {
   assert.throws(() => checkCommunities(c, [""]), /contains community/);
 });
 
-Deno.test("requester location: --location with a geolocator, else GeoIP of ip, else none", () => {
+Deno.test("requester location: --location, else GeoIP of ip, else none", () => {
   const geo: Geolocator = {
     locate: (ip) => (ip === "198.18.0.7" ? { country: "DE", continent: "EU" } : undefined),
   };
-  assert.deepEqual(locateRequester(undefined, "FR,EU", "198.18.0.7"), {});
+  assert.deepEqual(locateRequester(undefined, "FR,EU", "198.18.0.7"), {
+    country: "FR",
+    continent: "EU",
+  });
+  assert.deepEqual(locateRequester(undefined, "", "198.18.0.7"), {});
   assert.deepEqual(locateRequester(geo, "fr,eu", "198.18.0.7"), { country: "FR", continent: "EU" });
   assert.deepEqual(locateRequester(geo, "", "198.18.0.7"), { country: "DE", continent: "EU" });
   assert.deepEqual(locateRequester(geo, "", "198.18.0.8"), {});

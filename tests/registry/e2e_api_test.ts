@@ -86,7 +86,7 @@ Deno.test("registry end to end: public and private methods over real HTTP", asyn
     "--hello",
     "4",
     "--ipv4",
-    "198.18.0.0/16",
+    "198.18.3.4/16",
     "8",
   ]; // deno-fmt-ignore
   let reg = new RegistryProcess(ca, freePort(), args, env);
@@ -178,6 +178,23 @@ Deno.test("registry end to end: public and private methods over real HTTP", asyn
       assert.match(out, /Version: 1 \(0x0\)/);
       assert.match(out, /Signature Algorithm: sha512WithRSAEncryption/);
     });
+
+    await t.step(
+      "statement 24 (registry side): IPv4 payload parameters, subject serial 3",
+      async () => {
+        const s = new NodeSession(reg.url, ca, nodes[3].n.key, nodes[3].prefix);
+        assert.equal((await s.hello()).status, 200);
+        const cfg = networkConfig((await s.call("getNetworkConfig")).body);
+        assert.equal(cfg.ipv4, "198.18.0.0/16", "--ipv4 198.18.3.4/16 is normalised");
+        assert.equal(cfg.ipv4_sublen, 8);
+        const subject = new crypto.X509Certificate(nodes[3].pem).subject;
+        const subjectSerial = Number(/serialNumber=(\d+)/.exec(subject)![1]);
+        assert.equal(subjectSerial, 3);
+        // what the node derives (spec §5.5): 198.18.0.0 | 3 << (32 - 24), + 1
+        const base = (198 << 24 >>> 0) + (18 << 16) + (subjectSerial << 8);
+        assert.equal([24, 16, 8, 0].map((b) => ((base + 1) >>> b) & 255).join("."), "198.18.3.1");
+      },
+    );
 
     await t.step(
       "statement 9: hello halves verify with the CA and decrypt to 20 bytes",
@@ -274,7 +291,9 @@ Deno.test("registry end to end: public and private methods over real HTTP", asyn
         const ok = await get(reg.url, "/addToken?email=bob@example.com&token=bobtoken", {
           "X-Forwarded-For": "127.0.0.1",
         });
-        assert.equal(ok.status, 200);
+        assert.equal(ok.status, 204);
+        const generated = await get(reg.url, "/addToken?email=bob@example.com&token=");
+        assert.match(new TextDecoder().decode(generated.body), /^[a-z]{8}$/);
         assert.equal(
           (await get(reg.url, "/addToken?email=bob@example.com&token=bobtoken")).status,
           409,

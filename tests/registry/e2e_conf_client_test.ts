@@ -80,6 +80,19 @@ Deno.test("re6st conf and the spec client against the real registry", async (t) 
       assert.match(new crypto.X509Certificate(pem).subject, /CN=1\/16/);
     });
 
+    await t.step("issued certificates pass openssl verify against the CA", async () => {
+      for (const dir of [tokenDir, anonDir]) {
+        const out = await new Deno.Command("openssl", {
+          args: ["verify", "-CAfile", `${dir}/ca.crt`, `${dir}/cert.crt`],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const dec = new TextDecoder();
+        assert.equal(out.code, 0, dec.decode(out.stderr));
+        assert.match(dec.decode(out.stdout), /cert\.crt: OK/);
+      }
+    });
+
     const session = async (dir: string) => {
       const pem = await Deno.readTextFile(`${dir}/cert.crt`);
       const cn = /CN=(\S+)/.exec(new crypto.X509Certificate(pem).subject)![1];
@@ -127,9 +140,18 @@ Deno.test("re6st conf and the spec client against the real registry", async (t) 
       assert.equal(await admin.isToken("davetokn"), true);
       assert.equal(await admin.deleteToken("davetokn"), true);
       assert.equal(await admin.getIPv6Address("carol@example.com"), "2001:db8:42::");
+      const observer = await session(tokenDir);
+      const before = await observer.fetchNetworkConfig();
+      assert.ok(before, observer.lastFailure);
+      const anonPem = await Deno.readTextFile(`${anonDir}/cert.crt`);
+      const serial = BigInt("0x" + new crypto.X509Certificate(anonPem).serialNumber);
       assert.equal(await admin.revoke("1/16"), true);
       const client = await session(anonDir);
       assert.equal(await client.fetchNetworkConfig(), undefined, "revoked prefix has no cert");
+      const after = await observer.fetchNetworkConfig();
+      assert.ok(after, observer.lastFailure);
+      assert.deepEqual(after.crl, [Number(serial)], "the revoked serial is in the next parameters");
+      assert.notDeepEqual(after.version, before.version, "revocation publishes a new version");
       assert.deepEqual(await admin.topology(), { "": [] }, "no node answers the crawl");
     });
   } finally {

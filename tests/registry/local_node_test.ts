@@ -86,18 +86,35 @@ Deno.test("topology crawl: recorded answers give the client-tunnel graph", () =>
 
 Deno.test("routed prefixes from a babeld dump: installed routes inside the network only", () => {
   const network = cidrToBits("2001:db8:42::/48");
-  const dump = [
-    "add interface re6stnet0 up true ipv6 fe80::1",
-    "add route 1 prefix 2001:db8:42:1::/64 from ::/0 installed yes id a metric 96 refmetric 0 via fe80::2 if t1",
-    "add route 2 prefix 2001:db8:42:2::/64 from ::/0 installed no id b metric 96 refmetric 0 via fe80::2 if t1",
-    "add route 3 prefix 2001:db8:43::/64 from ::/0 installed yes id c metric 96 refmetric 0 via fe80::2 if t1",
-    "add route 4 prefix 2001:db8:42::/48 from ::/0 installed yes id d metric 96 refmetric 0 via fe80::2 if t1",
-    "add route 5 prefix 198.18.3.0/24 from 0.0.0.0/0 installed yes id e metric 96 refmetric 0 via fe80::2 if t1",
-    "add route 6 prefix not-an-address from ::/0 installed yes id e metric 96",
-    "add route 7 prefix 2001:db8:42:1::/64 from 2001:db8::/32 installed yes id a metric 96 refmetric 0",
-    "ok",
-  ].join("\n");
-  assert.deepEqual(routedPrefixes(dump, network), ["0000000000000001"]);
+  const route = (prefix: string, installed = true, from = "::/0") => ({
+    id: "1",
+    prefix,
+    from,
+    installed,
+    routerId: "a",
+    metric: 96,
+    refmetric: 0,
+    via: "fe80::2",
+    ifname: "t1",
+  }); // deno-fmt-ignore
+  const dump = {
+    interfaces: [],
+    neighbours: [],
+    routes: [
+      route("2001:db8:42:1::/64"),
+      route("2001:db8:42:2::/64", false),
+      route("2001:db8:43::/64"),
+      route("2001:db8:42::/48"),
+      route("198.18.3.0/24", true, "0.0.0.0/0"),
+      route("not-an-address"),
+      route("2001:db8:42:1::/64", true, "2001:db8::/32"),
+      route("2001:db8:42:0:8000::/80"),
+    ],
+  };
+  assert.deepEqual(routedPrefixes(dump, network), [
+    "0000000000000001",
+    "0".repeat(16) + "1" + "0".repeat(15),
+  ]);
 });
 
 Deno.test("statement 15: bootstrap answers strip the country for old protocols and fit the key", () => {

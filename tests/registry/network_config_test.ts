@@ -111,6 +111,15 @@ Deno.test("statement 27: served parameters contain every required key, zlib JSON
   assert.deepEqual(Buffer.from(cfg.version, "base64"), Buffer.from(blob));
 });
 
+Deno.test("statement 29 (registry side): version blobs verify with the CA key only", () => {
+  const blob = versionBlob(7, caKey);
+  const k = 1 + (blob[0] >> 5);
+  assert.ok(crypto.verify("sha512", blob.subarray(0, k), caPub, blob.subarray(k)));
+  assert.equal(crypto.verify("sha512", blob.subarray(0, k), nodePub, blob.subarray(k)), false);
+  const forged = versionBlob(8, nodeKey);
+  assert.equal(crypto.verify("sha512", forged.subarray(0, k), caPub, forged.subarray(k)), false);
+});
+
 Deno.test("version blob: packInteger(v) ‖ CA signature; v = 0 is the bare byte", () => {
   assert.deepEqual(versionBlob(0, caKey), new Uint8Array([0]));
   const blob = versionBlob(100000, caKey);

@@ -8,6 +8,7 @@ import { RegistryDb } from "../../lib/registry/db.ts";
 import { LocalNode } from "../../lib/registry/local_node.ts";
 import { FatalError, Registry, type RegistryDeps } from "../../lib/registry/service.ts";
 import { SessionTable } from "../../lib/registry/sessions.ts";
+import { BabelSocket } from "../../lib/node/babel/socket.ts";
 import { cnToBits } from "../../lib/wire/prefix.ts";
 import { setVerbosity } from "../../lib/log.ts";
 import { FakeLocalNode, waitFor } from "./e2e_helpers.ts";
@@ -43,7 +44,7 @@ async function setup(over: Partial<RegistryDeps> = {}, db = new RegistryDb(":mem
     anonymousPrefixLength: 16,
     gracePeriod: 100 * 86400,
     communities: DEFAULT_COMMUNITIES,
-    babelSocket: "/nonexistent/babeld.sock",
+    babel: new BabelSocket("/nonexistent/babeld.sock"),
     now: () => clock.now,
     ...over,
   });
@@ -90,7 +91,7 @@ Deno.test("statements 21, 25: the purge drops old tokens and certificates, merge
     const b = (await registry.requestCertificate("", csr, "", ""))!;
     assert.match(cert(a).subject, /CN=1\/16/);
     assert.match(cert(b).subject, /CN=2\/16/);
-    const tok = registry.addToken("x@example.com", "");
+    const tok = registry.addToken("x@example.com", "")!;
     assert.equal(registry.isToken(tok), "1");
     assert.equal(registry.nextPurge(), Math.floor(clock.now / 1000) + 100 * 86400);
     // keep the registry's own certificate young, let the others expire past the grace period

@@ -16,6 +16,9 @@
  *   `client-auth` with the `setenv-safe external_ip` push instead of a `--client-connect` hook.
  */
 
+import { canonicalProto, type Endpoint } from "../../wire/address.ts";
+import { isIpLiteral } from "./ip_literal.ts";
+
 /** re6st protocol names (spec §10.10): OpenVPN over IPv4 (`udp`, `tcp`) or IPv6. */
 export type Protocol = "udp" | "udp6" | "tcp" | "tcp6";
 
@@ -186,12 +189,29 @@ export function serverArgs(o: ServerOptions): string[] {
   ]);
 }
 
+/**
+ * A peer's advertised endpoint as a `Remote`, or undefined if OpenVPN cannot use it (unknown
+ * protocol, or an "IP" that is not an IP literal — peers' addresses are untrusted input).
+ */
+export function remoteFromEndpoint(e: Endpoint): Remote | undefined {
+  const proto = canonicalProto(e.proto);
+  if (!isProtocol(proto) || !isIpLiteral(e.ip)) return undefined;
+  if (!Number.isInteger(e.port) || e.port < 1 || e.port > 65535) return undefined;
+  return { ip: e.ip, port: e.port, proto };
+}
+
 function remoteArgs(r: Remote): string[] {
+  // Never let a word that OpenVPN would read as an option (e.g. "--up") into the command line.
+  if (!isIpLiteral(r.ip)) throw new RangeError(`not an IP address: ${JSON.stringify(r.ip)}`);
+  if (!isProtocol(r.proto)) throw new RangeError(`unknown protocol: ${JSON.stringify(r.proto)}`);
   return ["--remote", r.ip, positiveInt("port", r.port, 65535), CLIENT_PROTO[r.proto]];
 }
 
 /** Arguments of one client tunnel to `peerCn` at one address. */
 export function clientArgs(o: ClientOptions): string[] {
+  if (!/^\d+\/\d+$/.test(o.peerCn)) {
+    throw new RangeError(`not a node CN: ${JSON.stringify(o.peerCn)}`);
+  }
   return common(o, [
     "--nobind",
     "--client",

@@ -4,7 +4,7 @@
  * malformed is logged and dropped; the reader never stops on bad input.
  */
 import { logger } from "../../log.ts";
-import { isIpLiteral } from "./management.ts";
+import { isIpLiteral } from "./ip_literal.ts";
 
 const log = logger("openvpn");
 

@@ -42,6 +42,7 @@ exec timeout 5 sh -c 'printf "route-up\\t%s\\t%s\\t%s\\t%s\\t%s\\n" "$1" "$dev" 
 /** Writes both hooks into `runDir` (created if needed) and returns their paths. */
 export async function installHooks(runDir: string): Promise<Hooks> {
   await Deno.mkdir(runDir, { recursive: true, mode: 0o700 });
+  await Deno.chmod(runDir, 0o700); // also when it already existed
   const hooks = {
     up: `${runDir}/ovpn-up`,
     routeUp: `${runDir}/ovpn-route-up`,

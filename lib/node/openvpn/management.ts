@@ -1,3 +1,5 @@
+import { isIpLiteral } from "./ip_literal.ts";
+
 /**
  * Pure parser of what an OpenVPN server says on its management interface with
  * `--management-client-auth`, and formatters of the daemon's answers.
@@ -19,6 +21,8 @@ export type ManagementEvent =
   }
   | { type: "established" | "disconnect"; cid: number; env: Record<string, string> }
   | { type: "error"; message: string }
+  /** `>STATE:time,NAME,…` or a `state` reply; `CONNECTED` once OpenVPN is fully initialised. */
+  | { type: "state"; name: string }
   | { type: "drop"; reason: string };
 
 /** Most ENV lines accepted in one block (OpenVPN sends about 50). */
@@ -51,7 +55,14 @@ export class ManagementParser {
       out.push(...this.#header(line.slice(8)));
     } else if (line.startsWith("ERROR:") || line.startsWith(">FATAL:")) {
       out.push({ type: "error", message: line.slice(line.indexOf(":") + 1).trim() });
-    } else if (!/^(>INFO:|>LOG:|>STATE:|>HOLD:|>BYTECOUNT|SUCCESS:|>NOTIFY:)/.test(line)) {
+    } else if (line.startsWith(">STATE:") || /^\d+,[A-Z_]+,/.test(line)) {
+      const name = line.split(",")[1];
+      out.push(
+        name && /^[A-Z_]+$/.test(name)
+          ? { type: "state", name }
+          : { type: "drop", reason: `bad state line ${JSON.stringify(line.slice(0, 80))}` },
+      );
+    } else if (!/^(>INFO:|>LOG:|>HOLD:|>BYTECOUNT|SUCCESS:|>NOTIFY:|END$)/.test(line)) {
       out.push({ type: "drop", reason: `unexpected line ${JSON.stringify(line.slice(0, 80))}` });
     }
     return out;
@@ -108,16 +119,6 @@ export interface ServedClient {
   realIp: string;
 }
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
-const IPV6 = /^[0-9a-fA-F:.]{2,45}$/;
-
-/** Whether `s` is a plain IPv4 or IPv6 literal (safe to put in a pushed option). */
-export function isIpLiteral(s: string): boolean {
-  const m = IPV4.exec(s);
-  if (m) return m.slice(1).every((o) => Number(o) <= 255);
-  return IPV6.test(s) && s.includes(":");
-}
-
 /** Extracts CN, serial and real address from a client block's ENV, or says what is wrong. */
 export function servedClient(env: Record<string, string>): ServedClient | string {
   const cn = env.common_name;
@@ -128,6 +129,12 @@ export function servedClient(env: Record<string, string>): ServedClient | string
   if (realIp === undefined || !isIpLiteral(realIp)) return "bad client address";
   return { cn, serial: BigInt(serial), realIp };
 }
+
+/**
+ * Commands asking OpenVPN for its current state (one `time,NAME,…` line then `END`) and for
+ * every later change (`>STATE:` lines), so readiness is seen whenever we connected.
+ */
+export const STATE_ON = "state on\nstate\n";
 
 /** Answer accepting a new client: pushes its real address (re6stnet clients rely on it). */
 export function acceptCommand(cid: number, kid: number, realIp: string): string {

@@ -4,6 +4,13 @@
  * callback; an accepted client gets `push "setenv-safe external_ip <its real IP>"` (re6stnet
  * clients rely on it), a refused one is denied and OpenVPN drops it. Disconnects of accepted
  * clients are reported. Malformed management output is logged and dropped.
+ *
+ * Why the management interface rather than re6stnet's `--client-connect` hook: no process per
+ * connecting client, the decision is asynchronous (OpenVPN keeps serving others meanwhile), and
+ * with `--management-client` OpenVPN connects to the daemon and quits (`management-exit`) when
+ * that connection is lost, so a crashed daemon leaves no orphan server behind. TLS
+ * renegotiations (`REAUTH`, hourly by default) are decided again, so a serial revoked meanwhile
+ * is refused then; packets may be lost for a moment while the new key awaits the answer.
  */
 import { logger } from "../../log.ts";
 import { type Protocol, serverArgs, type ServerOptions } from "./args.ts";
@@ -15,6 +22,7 @@ import {
   reauthCommand,
   type ServedClient,
   servedClient,
+  STATE_ON,
 } from "./management.ts";
 import { ManagedProcess } from "./process.ts";
 
@@ -22,6 +30,12 @@ const log = logger("openvpn");
 
 /** Longest management line accepted. */
 const MAX_LINE = 8192;
+
+/** How long a server may take to initialise before it is given up. */
+const START_TIMEOUT_MS = 20000;
+
+/** How long the daemon may take to decide on a client before it is refused. */
+const DECIDE_TIMEOUT_MS = 10000;
 
 /** A client asking to connect (or renegotiating) to one of our servers. */
 export interface ClientConnect extends ServedClient {
@@ -41,7 +55,10 @@ export interface ClientDisconnect extends ServedClient {
 
 /** The daemon's side of a server. */
 export interface ServerHandlers {
-  /** Accept (true) or refuse (false) a client, e.g. refuse revoked serials. Throwing refuses. */
+  /**
+   * Accept (true) or refuse (false) a client, e.g. refuse revoked serials. Throwing, or not
+   * answering within 10 s, refuses.
+   */
   decide(c: ClientConnect): boolean | Promise<boolean>;
   /** An accepted client is gone. */
   disconnected(c: ClientDisconnect): void;
@@ -59,6 +76,7 @@ export class OpenvpnServer {
   #accepted = new Map<number, ServedClient>();
   #handlers: ServerHandlers;
   #serving: Promise<void>;
+  #ready: () => void = () => {};
   #reading: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -76,7 +94,11 @@ export class OpenvpnServer {
     this.process = new ManagedProcess(["openvpn", ...serverArgs(o)], o.dev, prefix);
   }
 
-  /** Listens on `o.management`, then starts OpenVPN, which connects to it. */
+  /**
+   * Listens on `o.management`, starts OpenVPN (which connects to it) and resolves once OpenVPN
+   * reports it is fully initialised (listening). Throws, with OpenVPN stopped, if it exits or
+   * does not get there in time.
+   */
   static async start(
     o: ServerOptions,
     handlers: ServerHandlers,
@@ -85,7 +107,21 @@ export class OpenvpnServer {
     await Deno.remove(o.management).catch(() => {});
     const listener = Deno.listen({ transport: "unix", path: o.management });
     await Deno.chmod(o.management, 0o600);
-    return new OpenvpnServer(o, handlers, listener, prefix);
+    const server = new OpenvpnServer(o, handlers, listener, prefix);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await Promise.race([
+      new Promise<string>((resolve) => server.#ready = () => resolve("")),
+      server.process.exited.then((s) => `exited with status ${s.code}`),
+      new Promise<string>((resolve) =>
+        timer = setTimeout(() => resolve("timed out"), START_TIMEOUT_MS)
+      ),
+    ]);
+    clearTimeout(timer);
+    if (outcome) {
+      await server.stop();
+      throw new Error(`OpenVPN server ${o.dev} failed to start: ${outcome}`);
+    }
+    return server;
   }
 
   /** Clients accepted and still connected, by OpenVPN client id. */
@@ -123,6 +159,7 @@ export class OpenvpnServer {
           continue;
         }
         this.#conn = conn;
+        this.#send(STATE_ON);
         this.#reading = this.#read(conn); // ends when OpenVPN closes the connection
       }
     } catch (e) {
@@ -162,6 +199,9 @@ export class OpenvpnServer {
       case "error":
         log.warn(`${this.iface}: management: OpenVPN says: ${ev.message}`);
         return;
+      case "state":
+        if (ev.name === "CONNECTED") this.#ready();
+        return;
       case "established":
         return;
       case "connect": {
@@ -191,10 +231,18 @@ export class OpenvpnServer {
 
   async #decide(c: ClientConnect, kid: number): Promise<void> {
     let ok = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      ok = await this.#handlers.decide(c);
+      ok = await Promise.race([
+        Promise.resolve(this.#handlers.decide(c)),
+        new Promise<never>((_, reject) =>
+          timer = setTimeout(() => reject(new Error("no decision in time")), DECIDE_TIMEOUT_MS)
+        ),
+      ]);
     } catch (e) {
       log.error(`${this.iface}: client-connect decision failed, refusing ${c.cn}: ${e}`);
+    } finally {
+      clearTimeout(timer);
     }
     if (!ok) {
       this.#accepted.delete(c.cid);

@@ -10,14 +10,13 @@ async function ip(prefix: readonly string[], args: string[]): Promise<Deno.Comma
     .output();
 }
 
-/** Creates TAP interface `name` unless it exists; returns true if it was created. */
-export async function ensureTap(name: string, prefix: readonly string[] = []): Promise<boolean> {
-  if ((await ip(prefix, ["link", "show", "dev", name])).success) return false;
+/** Creates TAP interface `name` unless it exists (e.g. left by a crashed run: then reused). */
+export async function ensureTap(name: string, prefix: readonly string[] = []): Promise<void> {
+  if ((await ip(prefix, ["link", "show", "dev", name])).success) return;
   const r = await ip(prefix, ["tuntap", "add", "dev", name, "mode", "tap"]);
   if (!r.success) {
     throw new Error(`cannot create TAP ${name}: ${new TextDecoder().decode(r.stderr).trim()}`);
   }
-  return true;
 }
 
 /** Deletes interface `name` (at daemon exit only); a missing interface is not an error. */

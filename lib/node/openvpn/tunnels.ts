@@ -136,7 +136,8 @@ export class OpenvpnShell {
   }
 
   async #tap(iface: string): Promise<void> {
-    if (await ensureTap(iface, this.#prefix)) this.#taps.add(iface);
+    await ensureTap(iface, this.#prefix);
+    this.#taps.add(iface);
   }
 
   /** Running servers by interface. */
@@ -228,7 +229,7 @@ export class OpenvpnShell {
     await this.#servers.get(iface)?.stop();
   }
 
-  /** Stops everything, closes the hook channel and deletes the TAP interfaces it created. */
+  /** Stops everything, closes the hook channel and deletes every TAP interface it used. */
   async close(): Promise<void> {
     await Promise.all([
       ...[...this.#clients.values()].map((t) => t.process.stop()),
