@@ -33,6 +33,7 @@ import { babeldArgs, babelSocketPath } from "./babel/args.ts";
 import { EMPTY_VIEW, type RoutingView } from "./babel/view.ts";
 import { BabelSupervisor } from "./babel_supervisor.ts";
 import { SqlitePeerCache } from "./cache/sqlite_cache.ts";
+import { freshView } from "./control/fresh_view.ts";
 import { NodeControl } from "./control/server.ts";
 import { CommandExecutor } from "./executor.ts";
 import { killLeftovers } from "./leftovers.ts";
@@ -446,7 +447,7 @@ class Daemon {
       }
     }]);
 
-    control.setSource(() => ({
+    control.setSource(async () => ({
       cn: cert.cn,
       prefix,
       network,
@@ -462,7 +463,7 @@ class Daemon {
       })),
       tunnels: core.status(),
       tunnelCounters: core.counters(),
-      view: this.#view,
+      view: await freshView(babel.socket, network, this.#view),
       sessions: machine.peerPrefixes().flatMap((p) => machine.peer(p, Date.now()) ?? []),
       cache: cache.listPeers(),
       babeld: { pid: babel.pid, restarts: babel.restarts },

@@ -55,7 +55,7 @@ export function renderStatus(doc: StatusDocument): string {
       sessions.map((s) => [
         s.peer,
         s.subnet,
-        s.connected ? "connected" : "idle",
+        s.connected ? "connected" : s.lastSeen === null ? "handshake" : "idle",
         s.protocol,
         s.lastSeen === null ? "never" : `${formatAge(s.lastSeen)} ago`,
       ]),

@@ -34,7 +34,7 @@ Deno.test("status page: aligned tunnels, peers and routes tables", () => {
     "PEERS (cache: 3 known, 1 blacklisted; 1 of 2 sessions connected)",
     "PEER  SUBNET              SESSION    PROTOCOL  LAST SEEN",
     "2/16  2001:db8:42:2::/64  connected  10        4s ago",
-    "9/16  2001:db8:42:9::/64  idle       -         never",
+    "9/16  2001:db8:42:9::/64  handshake  -         never",
   ]);
   assert.deepEqual(section(text, "ROUTES"), [
     "ROUTES (4 nodes routed, 5 routes installed, 3 neighbours)",

@@ -13,10 +13,10 @@ const log = logger("control");
 /** Resources served on the control socket. */
 export const CONTROL_PATHS = ["/status", "/metrics"] as const;
 
-/** What the handler reads; `status` returns undefined while the node is starting. */
+/** What the handler reads; `status` gives undefined while the node is starting. */
 export interface ControlSource {
-  status(): StatusDocument | undefined;
-  metrics(): string;
+  status(): Promise<StatusDocument | undefined>;
+  metrics(): Promise<string>;
 }
 
 function json(status: number, body: unknown, headers: Record<string, string> = {}): Response {
@@ -27,8 +27,8 @@ function json(status: number, body: unknown, headers: Record<string, string> = {
 }
 
 /** The request handler of the control socket. */
-export function controlHandler(source: ControlSource): (req: Request) => Response {
-  return (req) => {
+export function controlHandler(source: ControlSource): (req: Request) => Promise<Response> {
+  return async (req) => {
     let path: string;
     try {
       path = new URL(req.url).pathname;
@@ -43,11 +43,11 @@ export function controlHandler(source: ControlSource): (req: Request) => Respons
     }
     try {
       if (path === "/metrics") {
-        return new Response(source.metrics(), {
+        return new Response(await source.metrics(), {
           headers: { "content-type": METRICS_CONTENT_TYPE },
         });
       }
-      const doc = source.status();
+      const doc = await source.status();
       if (!doc) return json(503, { error: "the node is starting (no network parameters yet)" });
       return json(200, doc);
     } catch (e) {

@@ -96,6 +96,10 @@ export class NodeMetrics {
         }
       }),
     });
+    for (const protocol of ["udp", "tcp", "udp6", "tcp6"]) {
+      attempts.inc({ protocol }, 0);
+      failures.inc({ protocol }, 0);
+    }
     const lost = m.counter({
       name: "re6st_node_tunnels_lost_total",
       help: "Established client tunnels that went down without being destroyed by us",

@@ -20,7 +20,7 @@ const log = logger("control");
 export class NodeControl {
   /** counters fed by the daemon; rendered at `/metrics` */
   readonly metrics = new NodeMetrics();
-  #source?: () => NodeSnapshot;
+  #source?: () => NodeSnapshot | Promise<NodeSnapshot>;
   #server?: Deno.HttpServer<Deno.UnixAddr>;
 
   private constructor(readonly socketPath: string) {}
@@ -46,13 +46,13 @@ export class NodeControl {
     await Deno.remove(this.socketPath).catch((e) => {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     });
-    const scrape = () => {
-      const snapshot = this.#source?.();
+    const scrape = async () => {
+      const snapshot = await this.#source?.();
       return snapshot && { snapshot, doc: statusDocument(snapshot, clock()) };
     };
     const handler = controlHandler({
-      status: () => scrape()?.doc,
-      metrics: () => this.metrics.render(scrape()),
+      status: async () => (await scrape())?.doc,
+      metrics: async () => this.metrics.render(await scrape()),
     });
     this.#server = Deno.serve({
       path: this.socketPath,
@@ -66,7 +66,7 @@ export class NodeControl {
   }
 
   /** The daemon's state accessor (read at each request). */
-  setSource(fn: () => NodeSnapshot): void {
+  setSource(fn: () => NodeSnapshot | Promise<NodeSnapshot>): void {
     this.#source = fn;
   }
 
