@@ -80,7 +80,7 @@ Deno.test("re6st status: live nodes list their tunnels, peers and routes; metric
     await waitFor(async () => {
       docs = await Promise.all(nodes.map(docOf));
       return converged(nodes, docs);
-    }, { timeoutMs: 120_000, intervalMs: 1000, what: "tunnels up and routes in every status" })
+    }, { timeoutMs: 180_000, intervalMs: 1000, what: "tunnels up and routes in every status" })
       .catch((e) => {
         throw new Error(`${e.message}; last statuses:\n${summary()}`);
       });
