@@ -9,8 +9,8 @@
  * second; its commands run by `CommandExecutor`).
  *
  * Exit: SIGINT/SIGTERM → status 0; SIGHUP/SIGUSR2 → 255 (systemd restarts the service);
- * SIGUSR1 reopens the log file. Clean-up order: the control socket (`re6st status`), babeld
- * (wildcard retractions), client tunnels, `--daemon` commands, OpenVPN servers and TAP devices, routes and address, peer
+ * SIGUSR1 reopens the log file. Clean-up order: babeld first (wildcard retractions), client
+ * tunnels, `--daemon` commands, OpenVPN servers and TAP devices, routes and address, peer
  * socket, run directory, cache trimmed to `client_count`.
  * A parameter change that needs a restart (§7.4) runs the clean-up and starts again in-process
  * (same PID: the equivalent of re6stnet's re-exec).
