@@ -101,6 +101,7 @@ export interface StatusDocument {
     pid: number | null;
     restarts: number;
     routedNodes: number;
+    /** installed IPv6 routes (null: babeld could not be asked yet) */
     installedRoutes: number | null;
     neighbours: NeighbourEntry[];
     routes: RouteEntry[];

@@ -132,12 +132,12 @@ export class NodeMetrics {
     });
     const installed = m.gauge({
       name: "re6st_node_babel_installed_routes",
-      help: "Installed babel routes (any destination) as of the last dump",
+      help: "Installed IPv6 babel routes (node prefixes, default route …)",
       collect: each(({ doc }) => installed.set({}, doc.babel.installedRoutes ?? 0)),
     });
     const neighbours = m.gauge({
       name: "re6st_node_babel_neighbours",
-      help: "Babel neighbours with installed routes, as of the last dump",
+      help: "Babel neighbours we have installed routes through",
       collect: each(({ doc }) => neighbours.set({}, doc.babel.neighbours.length)),
     });
     const restarts = m.counter({
