@@ -15,6 +15,10 @@ const commands: Record<string, Command> = {
     summary: "create a new network's CA (key, certificate, DH) for an IPv6 prefix",
     run: async () => (await import("./lib/pki/ca_command.ts")).run,
   },
+  simulate: {
+    summary: "run the real tunnel manager on thousands of virtual nodes",
+    run: async () => (await import("./lib/sim/main.ts")).run,
+  },
 };
 
 function usage(): string {
