@@ -135,7 +135,7 @@ export class SimNetwork implements RoutingModel {
   readonly alive: Uint8Array;
   readonly natted: Uint8Array;
   readonly managers: Array<TunnelManager | undefined>;
-  readonly routes: RouteCounts;
+  readonly routeCounts: RouteCounts;
   readonly counters: SimCounters = {
     dumps: 0,
     opened: 0,
@@ -156,6 +156,8 @@ export class SimNetwork implements RoutingModel {
   readonly #index = new Map<Bits, number>();
   readonly #caches: MemoryPeerCache[];
   readonly #life: Int32Array;
+  /** 1 once the node first started (before that it is neither alive nor dead) */
+  readonly #booted: Uint8Array;
   readonly #random: Random;
   readonly #reach: Reach;
   /** per node: client OpenVPN id → edge */
@@ -206,7 +208,7 @@ export class SimNetwork implements RoutingModel {
     this.#label = new Int32Array(n);
     this.#size = new Int32Array(n);
     this.#queue = new Int32Array(n);
-    this.routes = o.routeCounts === "exact"
+    this.routeCounts = o.routeCounts === "exact"
       ? new ExactRouteCounts(this.graph)
       : new SampledRouteCounts(
         this.graph,
@@ -235,9 +237,13 @@ export class SimNetwork implements RoutingModel {
         }
       }
     }
+    this.#booted = new Uint8Array(n);
     for (let i = 0; i < n; i++) {
       const at = Math.floor(this.#random() * o.startSpread);
-      this.#later(at, () => this.#start(i));
+      this.#later(at, () => {
+        this.#booted[i] = 1;
+        this.#start(i);
+      });
     }
   }
 
@@ -276,10 +282,12 @@ export class SimNetwork implements RoutingModel {
     return this.#reach.reaches(this.graph, a, b, true);
   }
 
+  routes(node: number, e: number): number {
+    return this.routeCounts.routesThrough(node, e, this.now);
+  }
+
   score(node: number, e: number): number {
-    return this.o.refreshRule === "random"
-      ? this.#random()
-      : this.routes.routesThrough(node, e, this.now);
+    return this.o.refreshRule === "random" ? this.#random() : this.routes(node, e);
   }
 
   // ------------------------------------------------------------ driving
@@ -326,7 +334,7 @@ export class SimNetwork implements RoutingModel {
 
   /** Brings node `i` back: a new core (new process) with its old cache, try flags cleared. */
   revive(i: number): void {
-    if (this.alive[i]) return;
+    if (this.alive[i] || !this.#booted[i]) return;
     this.counters.revives++;
     this.#life[i]++;
     this.#caches[i].resetConnecting();
@@ -443,7 +451,7 @@ export class SimNetwork implements RoutingModel {
     const start = 1 + Math.floor(this.#random() * (n - 1));
     for (let x = 0; x < n - 1; x++) {
       const i = 1 + (start - 1 + x) % (n - 1);
-      if (this.alive[i] === state) return i;
+      if (this.alive[i] === state && this.#booted[i]) return i;
     }
     return -1;
   }

@@ -45,7 +45,7 @@ export function describe(net: SimNetwork, sources: number): string[] {
     `k=${o.clientCount} max_clients=${o.maxClients} hello=${o.hello}s tunnel_refresh=${o.tunnelRefresh}s ` +
     `seed=${o.seed} start=${o.start} nat=${o.natShare} refresh=${o.refreshRule}` +
     (o.killRate || o.reviveRate ? ` kill/round=${o.killRate} revive/round=${o.reviveRate}` : ""),
-    `route counts: ${net.routes.description}`,
+    `route counts: ${net.routeCounts.description}`,
     `distances: ${
       sources >= o.nodes
         ? "BFS from every live node"

@@ -21,14 +21,16 @@ export interface RoutingModel {
   connected(a: number, b: number): boolean;
   /** true if `a` reaches `b` without drained tunnels */
   reachesClean(a: number, b: number): boolean;
-  /** tunnel score of `node`'s tunnel `e` (route count, or a random draw for the baseline) */
+  /** node prefixes `node` routes through its tunnel `e` */
+  routes(node: number, e: number): number;
+  /** tunnel score of `node`'s tunnel `e`: `routes`, or a random draw for the baseline rule */
   score(node: number, e: number): number;
 }
 
 /** The babel view of one node at one dump. */
 export class SimRoutingView implements RoutingView {
   #routed: readonly Bits[] | undefined;
-  readonly #scores = new Map<number, number>();
+  readonly #routeCounts = new Map<number, number>();
 
   constructor(private readonly model: RoutingModel, private readonly node: number) {}
 
@@ -45,16 +47,7 @@ export class SimRoutingView implements RoutingView {
     const j = this.model.indexOf(prefix);
     if (j < 0) return undefined;
     const e = this.#routeEdge(j);
-    if (e < 0) return undefined;
-    const g = this.model.graph;
-    const score = () => this.#score(e);
-    return {
-      ifname: g.ifnameAt(e, this.node),
-      address: `fe80::${j.toString(16)}`,
-      get score() {
-        return score();
-      },
-    };
+    return e < 0 ? undefined : new SimNeighbour(this.model, this.node, j, e);
   }
 
   *neighbourPrefixes(): Iterable<Bits> {
@@ -75,14 +68,14 @@ export class SimRoutingView implements RoutingView {
     let total = 0;
     for (let x = base; x < base + g.degree[this.node]; x++) {
       const e = g.adjEdge[x];
-      if (g.ifnameAt(e, this.node) === ifname) total += this.#score(e);
+      if (g.ifnameAt(e, this.node) === ifname) total += this.#routes(e);
     }
     return total;
   }
 
-  #score(e: number): number {
-    let s = this.#scores.get(e);
-    if (s === undefined) this.#scores.set(e, s = this.model.score(this.node, e));
+  #routes(e: number): number {
+    let s = this.#routeCounts.get(e);
+    if (s === undefined) this.#routeCounts.set(e, s = this.model.routes(this.node, e));
     return s;
   }
 
@@ -104,5 +97,27 @@ export class SimRoutingView implements RoutingView {
     if (normal >= 0) return normal;
     if (drained >= 0 && !this.model.reachesClean(this.node, j)) return drained;
     return -1;
+  }
+}
+
+/** An identified neighbour whose score is only computed when read. */
+class SimNeighbour implements IdentifiedNeighbour {
+  readonly ifname: string;
+
+  constructor(
+    private readonly model: RoutingModel,
+    private readonly node: number,
+    private readonly peer: number,
+    private readonly edge: number,
+  ) {
+    this.ifname = model.graph.ifnameAt(edge, node);
+  }
+
+  get address(): string {
+    return `fe80::${this.peer.toString(16)}`;
+  }
+
+  get score(): number {
+    return this.model.score(this.node, this.edge);
   }
 }

@@ -223,6 +223,7 @@ Deno.test("the babel view: identified neighbours, scores and routes per interfac
           : Array.from({ length: n }, (_, v) => v).filter((v) => label[v] === label[i]).map(prefix),
       connected: (a, b) => label[a] === label[b] && size[label[a]] > 1,
       reachesClean: (a, b) => reach.reaches(g, a, b, true),
+      routes: (i, e) => exact.routesThrough(i, e),
       score: (i, e) => exact.routesThrough(i, e),
     };
     for (let i = 0; i < n; i++) {
