@@ -2,10 +2,10 @@
  * Simulator bench (TARGETS.md "Simulator"): wall time and peak RSS of `re6st simulate`'s engine
  * for n = 1k, 10k, 100k nodes, k = 10, default model (warm start, hello 4 s, tunnel_refresh 60 s,
  * exact route counts up to 2048 nodes, else 64 landmarks), every round measured from 32 sampled
- * BFS sources. Each run is a fresh child process pinned to one core (`taskset -c 1` when
+ * BFS sources. Each run is a fresh child process pinned to one core (`taskset -c CPU` when
  * available), so that its peak RSS (VmHWM) is its own.
  *
- *   deno run -A bench/sim_bench.ts [--runs 3] [--sizes 1000:100,10000:100,100000:10]
+ *   deno run -A bench/sim_bench.ts [--runs 3] [--sizes 1000:100,10000:100,100000:10] [--cpu 1]
  *
  * Prints one line per run and, per size, the median with min/max; writes bench/out/sim_bench.json.
  */
@@ -45,7 +45,7 @@ function child(n: number, rounds: number): Result {
   };
 }
 
-async function spawn(n: number, rounds: number): Promise<Result> {
+async function spawn(n: number, rounds: number, cpu: string): Promise<Result> {
   const self = new URL(import.meta.url).pathname;
   const deno = [Deno.execPath(), "run", "-A", "--v8-flags=--max-old-space-size=16000", self];
   const args = ["--child", `${n}:${rounds}`];
@@ -53,7 +53,7 @@ async function spawn(n: number, rounds: number): Promise<Result> {
   try {
     await new Deno.Command("taskset", { args: ["-c", "0", "true"] }).output();
     cmd = "taskset";
-    argv = ["-c", "1", ...deno, ...args];
+    argv = ["-c", cpu, ...deno, ...args];
   } catch {
     // no taskset: run unpinned
   }
@@ -74,6 +74,7 @@ if (import.meta.main) {
       child: { type: "string" },
       runs: { type: "string", default: "3" },
       sizes: { type: "string", default: "1000:100,10000:100,100000:10" },
+      cpu: { type: "string", default: "1" },
     },
   });
   if (values.child) {
@@ -87,7 +88,7 @@ if (import.meta.main) {
       const [n, rounds] = size.split(":").map(Number);
       const results: Result[] = [];
       for (let i = 0; i < (n >= 100000 ? 1 : runs); i++) {
-        const r = await spawn(n, rounds);
+        const r = await spawn(n, rounds, values.cpu);
         results.push(r);
         all.push(r);
         console.log(

@@ -44,6 +44,7 @@ function escape(s: string): string {
 }
 
 function label(v: number): string {
+  if (Number.isInteger(v) && Math.abs(v) < 1e7) return String(v);
   if (v !== 0 && (Math.abs(v) >= 1e5 || Math.abs(v) < 1e-3)) return v.toExponential(0);
   return String(Number(v.toPrecision(4)));
 }

@@ -30,7 +30,7 @@ export interface RoutingModel {
 /** The babel view of one node at one dump. */
 export class SimRoutingView implements RoutingView {
   #routed: readonly Bits[] | undefined;
-  readonly #routeCounts = new Map<number, number>();
+  #routeCounts: Map<number, number> | undefined;
 
   constructor(private readonly model: RoutingModel, private readonly node: number) {}
 
@@ -50,16 +50,17 @@ export class SimRoutingView implements RoutingView {
     return e < 0 ? undefined : new SimNeighbour(this.model, this.node, j, e);
   }
 
-  *neighbourPrefixes(): Iterable<Bits> {
+  neighbourPrefixes(): Iterable<Bits> {
     const g = this.model.graph;
     const base = this.node * g.cap;
-    const seen = new Set<number>();
+    const out: Bits[] = [];
     for (let x = base; x < base + g.degree[this.node]; x++) {
       const j = g.adjNode[x];
-      if (seen.has(j)) continue;
-      seen.add(j);
-      if (this.#routeEdge(j) >= 0) yield this.model.prefixOf(j);
+      let repeated = false;
+      for (let y = base; y < x && !repeated; y++) repeated = g.adjNode[y] === j;
+      if (!repeated && this.#routeEdge(j) >= 0) out.push(this.model.prefixOf(j));
     }
+    return out;
   }
 
   routesVia(ifname: string): number {
@@ -74,8 +75,9 @@ export class SimRoutingView implements RoutingView {
   }
 
   #routes(e: number): number {
-    let s = this.#routeCounts.get(e);
-    if (s === undefined) this.#routeCounts.set(e, s = this.model.routes(this.node, e));
+    const memo = this.#routeCounts ??= new Map();
+    let s = memo.get(e);
+    if (s === undefined) memo.set(e, s = this.model.routes(this.node, e));
     return s;
   }
 

@@ -3,6 +3,8 @@ import { defaultOptions, SimNetwork, type SimOptions } from "../../lib/sim/netwo
 import { runRounds } from "../../lib/sim/rounds.ts";
 import { TunnelManager } from "../../lib/node/tunnel/manager.ts";
 import { SERVER_IFNAME } from "../../lib/sim/graph.ts";
+import { SimRoutingView } from "../../lib/sim/view.ts";
+import { bruteForce } from "./brute_force.ts";
 
 function small(o: Partial<SimOptions> = {}): SimOptions {
   return defaultOptions({ nodes: 120, clientCount: 4, ...o });
@@ -190,4 +192,31 @@ Deno.test("the server side of a tunnel sees it on its server interface", () => {
   const e = g.adjEdge[0];
   assert.equal(g.ifnameAt(e, g.server[e]), SERVER_IFNAME);
   assert.match(g.ifnameAt(e, g.client[e]), /^re6stnet\d+$/);
+});
+
+Deno.test("inside a running network, babel views equal a brute-force computation on its graph", () => {
+  // landmarks: every node, samples refreshed every second (then the estimate is exact)
+  for (const routeCounts of ["exact", 200] as const) {
+    const net = new SimNetwork(small({ nodes: 70, clientCount: 3, routeCounts, landmarkAge: 1 }));
+    for (const t of [40, 95, 170]) {
+      net.runUntil(t); // mid-refresh: some tunnels are drained
+      const bf = bruteForce(net.graph);
+      const g = net.graph;
+      for (let i = 0; i < 70; i++) {
+        const view = new SimRoutingView(net, i);
+        for (const { e, a, b } of bf.edges) {
+          if (a !== i && b !== i) continue;
+          const j = a === i ? b : a;
+          const hop = bf.firstHop(i, j);
+          const nb = view.neighbour(net.prefixOf(j));
+          if (hop >= 0 && g.other(hop, i) === j) {
+            assert.equal(nb?.ifname, g.ifnameAt(hop, i));
+            if (hop === e) {
+              assert.equal(nb!.score, bf.routes(i, e), `${routeCounts} t=${t} ${i} via ${e}`);
+            }
+          } else assert.equal(nb, undefined);
+        }
+      }
+    }
+  }
 });
