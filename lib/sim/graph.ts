@@ -23,6 +23,8 @@ export class TunnelGraph {
   readonly degree: Int32Array;
   /** number of established tunnels each node serves (for `max_clients`) */
   readonly served: Int32Array;
+  /** number of established drained tunnels at each node (searches skip the check when 0) */
+  readonly drainedAt: Int32Array;
   /** changes with every change of the established topology */
   version = 0;
   /** number of established edges */
@@ -53,6 +55,7 @@ export class TunnelGraph {
     this.adjEdge = new Int32Array(n * cap);
     this.degree = new Int32Array(n);
     this.served = new Int32Array(n);
+    this.drainedAt = new Int32Array(n);
     this.#grow(Math.max(16, n));
   }
 
@@ -93,6 +96,7 @@ export class TunnelGraph {
     this.slotAtClient[e] = this.#attach(a, b, e);
     this.slotAtServer[e] = this.#attach(b, a, e);
     this.served[b]++;
+    if (this.drained[e]) this.#countDrained(e, 1);
     this.established++;
     this.version++;
   }
@@ -104,6 +108,7 @@ export class TunnelGraph {
       this.#detach(this.client[e], this.slotAtClient[e]);
       this.#detach(this.server[e], this.slotAtServer[e]);
       this.served[this.server[e]]--;
+      if (this.drained[e]) this.#countDrained(e, -1);
       this.established--;
       this.version++;
     }
@@ -118,7 +123,15 @@ export class TunnelGraph {
     const v = drained ? 1 : 0;
     if (this.client[e] === NONE || this.drained[e] === v) return;
     this.drained[e] = v;
-    if (this.up[e]) this.version++;
+    if (this.up[e]) {
+      this.#countDrained(e, drained ? 1 : -1);
+      this.version++;
+    }
+  }
+
+  #countDrained(e: number, delta: number): void {
+    this.drainedAt[this.client[e]] += delta;
+    this.drainedAt[this.server[e]] += delta;
   }
 
   /** True if `e` is a live edge id. */

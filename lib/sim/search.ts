@@ -41,7 +41,7 @@ export class SearchSpace {
     const { dist, key, order } = this;
     const queue = this.#queue;
     const cap = g.cap, adjNode = g.adjNode, adjEdge = g.adjEdge, degree = g.degree;
-    const drained = g.drained;
+    const drained = g.drained, drainedAt = g.drainedAt;
     const heavy = drainedCost(g.n);
     dist.fill(UNREACHED);
     let count = 0;
@@ -82,6 +82,7 @@ export class SearchSpace {
       const du = dist[u];
       const next = du + 1;
       const ku = firstHop && u !== src ? key[u] : -1;
+      const clean = drainedAt[u] === 0;
       const base = u * cap, end = base + degree[u];
       for (let x = base; x < end; x++) {
         const v = adjNode[x];
@@ -89,7 +90,7 @@ export class SearchSpace {
         if (dv < next) continue; // settled, or as close as u
         const e = adjEdge[x];
         const k = ku >= 0 ? ku : e;
-        if (drained[e] === 1) {
+        if (!clean && drained[e] === 1) {
           const nd = du + heavy;
           if (nd < dv) {
             dist[v] = nd;

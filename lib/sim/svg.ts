@@ -91,9 +91,9 @@ export function linePlot(p: Plot): string {
     const pad = (yhi - ylo) * 0.05 || Math.abs(yhi) * 0.05 || 1;
     ylo = ylo >= 0 && ylo - pad < 0 ? 0 : ylo - pad;
     yhi += pad;
-  } else if (ylo === yhi) {
-    ylo /= 10;
-    yhi *= 10;
+  } else {
+    ylo /= 2;
+    yhi *= 2;
   }
   if (xlo === xhi) {
     xlo = xs === "log2" ? xlo / 2 : xlo - 1;
@@ -152,11 +152,10 @@ export function linePlot(p: Plot): string {
     if (d) {
       out.push(`<path d="${d.trim()}" fill="none" stroke="${colour}" stroke-width="2"${dash}/>`);
     }
+    const fill = s.dashed ? `fill="white" stroke="${colour}"` : `fill="${colour}"`;
     for (const [x, y] of s.points) {
-      if (ok(x, y) && !s.dashed) {
-        out.push(
-          `<circle cx="${X(x).toFixed(1)}" cy="${Y(y).toFixed(1)}" r="2.5" fill="${colour}"/>`,
-        );
+      if (ok(x, y)) {
+        out.push(`<circle cx="${X(x).toFixed(1)}" cy="${Y(y).toFixed(1)}" r="2.5" ${fill}/>`);
       }
     }
     const ly = top + 10 + i * 18;

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { TunnelGraph } from "../../lib/sim/graph.ts";
-import { measure } from "../../lib/sim/metrics.ts";
+import { measure, pairsAmong } from "../../lib/sim/metrics.ts";
 import { ExactRouteCounts, SampledRouteCounts } from "../../lib/sim/route_counts.ts";
 import {
   components,
@@ -12,7 +12,7 @@ import {
 } from "../../lib/sim/search.ts";
 import { type RoutingModel, SimRoutingView } from "../../lib/sim/view.ts";
 import { seededRandom } from "../../lib/node/tunnel/random.ts";
-import { bruteForce } from "./brute_force.ts";
+import { bruteForce, edgeList } from "./brute_force.ts";
 
 /** A random small graph: some parallel tunnels, some drained, some isolated nodes. */
 function randomGraph(seed: number, n: number, edges: number): TunnelGraph {
@@ -216,5 +216,29 @@ Deno.test("the babel view: identified neighbours, scores and routes per interfac
       const reachable = bf.d[i].filter((x) => x < Infinity).length;
       assert.equal(view.routed.length, reachable > 1 ? reachable : 0);
     }
+  }
+});
+
+Deno.test("pairs that still communicate when only some nodes are alive equal brute force", () => {
+  for (let seed = 1; seed <= 15; seed++) {
+    const n = 12 + seed;
+    const g = randomGraph(400 + seed, n, n + seed);
+    const random = seededRandom(seed);
+    const mask = new Uint8Array(n).map(() => (random() < 0.6 ? 1 : 0));
+    // brute force: Floyd–Warshall over tunnels whose both ends are alive
+    const alive = new TunnelGraph(n, g.cap);
+    for (const { a, b } of edgeList(g)) {
+      if (mask[a] && mask[b]) alive.establish(alive.open(a, b, "x"));
+    }
+    const d = bruteForce(alive).d;
+    let connected = 0, total = 0;
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        if (i === j || !mask[i] || !mask[j]) continue;
+        total++;
+        if (d[i][j] < Infinity) connected++;
+      }
+    }
+    assert.deepEqual(pairsAmong(g, mask), { connected, total });
   }
 });
