@@ -7,7 +7,7 @@
  */
 import type { IdentifiedNeighbour, RoutingView } from "../node/babel/view.ts";
 import type { Bits } from "../wire/prefix.ts";
-import type { TunnelGraph } from "./graph.ts";
+import { SERVER_IFNAME, type TunnelGraph } from "./graph.ts";
 
 /** What a view needs from the modelled network. */
 export interface RoutingModel {
@@ -66,10 +66,12 @@ export class SimRoutingView implements RoutingView {
   routesVia(ifname: string): number {
     const g = this.model.graph;
     const base = this.node * g.cap;
+    const server = ifname === SERVER_IFNAME;
     let total = 0;
     for (let x = base; x < base + g.degree[this.node]; x++) {
       const e = g.adjEdge[x];
-      if (g.ifnameAt(e, this.node) === ifname) total += this.#routes(e);
+      const mine = g.client[e] === this.node;
+      if (server ? !mine : mine && g.ifname[e] === ifname) total += this.#routes(e);
     }
     return total;
   }
