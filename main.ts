@@ -35,6 +35,10 @@ const commands: Record<string, Command> = {
     summary: "run the network's registry: CA, prefix allocation, parameters, bootstrap",
     run: async () => (await import("./registry.ts")).run,
   },
+  status: {
+    summary: "show what a running node sees: tunnels, peers, routes, version",
+    run: async () => (await import("./lib/status/run.ts")).run,
+  },
 };
 
 function usage(): string {
