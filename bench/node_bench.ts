@@ -59,10 +59,13 @@ async function once(hello: number): Promise<Sample> {
     await victim.start();
     const back = await watchConvergence(targets, limit);
     if (!back.complete) throw new Error(`hello ${hello}: no recovery in ${limit} ms`);
+    await Deno.remove(net.logDir, { recursive: true }).catch(() => {});
     return { coldMs: cold.ms, restartMs: back.ms, rss, anon };
+  } catch (e) {
+    console.error(`logs kept in ${net.logDir}`);
+    throw e;
   } finally {
     await net.dispose();
-    await Deno.remove(net.logDir, { recursive: true }).catch(() => {});
   }
 }
 

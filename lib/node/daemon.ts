@@ -36,7 +36,7 @@ import { SqlitePeerCache } from "./cache/sqlite_cache.ts";
 import { freshView } from "./control/fresh_view.ts";
 import { NodeControl } from "./control/server.ts";
 import { CommandExecutor } from "./executor.ts";
-import { killLeftovers } from "./leftovers.ts";
+import { flushBabelRoutes, killLeftovers } from "./leftovers.ts";
 import { LogFile } from "./log_file.ts";
 import { type Protocol, serverInterface } from "./openvpn/args.ts";
 import { OpenvpnShell } from "./openvpn/tunnels.ts";
@@ -185,6 +185,7 @@ class Daemon {
     await Deno.mkdir(o.run, { recursive: true, mode: 0o700 });
     await Deno.mkdir(o.state, { recursive: true });
     const killed = await killLeftovers(absolute(o.run));
+    await flushBabelRoutes();
     if (killed) log.info(`killed ${killed} leftover processes`);
     const control = await NodeControl.start(absolute(o.run));
     this.#cleanups.push(["control", () => control.close()]);

@@ -2,9 +2,12 @@
  * Idempotent start-up after a crash (ARCHITECTURE.md "Lessons"): a node killed with SIGKILL
  * leaves its babeld and OpenVPN children running. They are recognised by their command line,
  * which names a file in our run directory (babeld's `-G <run>/babeld.sock`, OpenVPN's hooks and
- * management sockets), and killed by PID before anything else starts.
+ * management sockets), and killed by PID before anything else starts. The routes the dead babeld
+ * installed (`proto babel`) are flushed too: a stale one via a reused TAP whose tunnel now leads
+ * to another peer would shadow the new babeld's route (it cannot add an existing route).
  */
 import { logger } from "../log.ts";
+import { runIp } from "./system/ip.ts";
 
 const log = logger("node");
 const CHILDREN = new Set(["babeld", "openvpn"]);
@@ -49,5 +52,13 @@ function exists(path: string): boolean {
     return true;
   } catch {
     return false;
+  }
+}
+
+/** Deletes every route a previous babeld left in the kernel (`proto babel`, IPv6 and IPv4). */
+export async function flushBabelRoutes(): Promise<void> {
+  for (const family of ["-6", "-4"]) {
+    const r = await runIp([family, "route", "flush", "proto", "babel"]);
+    if (!r.ok) log.debug(`ip ${family} route flush proto babel: ${r.stderr.trim()}`);
   }
 }
