@@ -19,6 +19,10 @@ const commands: Record<string, Command> = {
     summary: "register this machine with a registry and write its keys, certificate and config",
     run: async () => (await import("./lib/conf/run.ts")).run,
   },
+  demo: {
+    summary: "build a whole re6st network in namespaces on this machine and show it converge",
+    run: async () => (await import("./lib/demo/run.ts")).run,
+  },
   firewall: {
     summary: "print (or --apply) the iptables/ip6tables/nftables rules this node needs",
     run: async () => (await import("./lib/firewall/mod.ts")).run,

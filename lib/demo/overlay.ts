@@ -45,6 +45,8 @@ export interface OverlayOptions {
   hello?: number;
   clientCount?: number;
   tunnelRefresh?: number;
+  /** `--max-clients` of the registry (default: its own, 2 × client count) */
+  maxClients?: number;
   /** node log verbosity (default 3) */
   verbose?: number;
 }
@@ -206,6 +208,7 @@ export class Overlay {
       String(o.clientCount ?? 2),
       "--tunnel-refresh",
       String(o.tunnelRefresh ?? 100),
+      ...(o.maxClients === undefined ? [] : ["--max-clients", String(o.maxClients)]),
     ], { name: "registry", logFile: `${node.logDir}/registry.out` });
     const registry = this.registry;
     await waitFor(async () => {

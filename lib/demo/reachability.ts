@@ -76,9 +76,9 @@ export async function watchConvergence(
 /** The matrix as a text table (`+` reached, `.` not), rows = from, columns = to. */
 export function matrixTable(names: readonly string[], m: Matrix): string {
   const w = Math.max(4, ...names.map((n) => n.length));
-  const head = " ".repeat(w + 1) + names.map((_, j) => String(j + 1).padStart(3)).join("");
+  const head = " ".repeat(w + 4) + names.map((_, j) => String(j + 1).padStart(3)).join("");
   const rows = m.map((row, i) =>
-    `${String(i + 1).padStart(2)} ${names[i].padEnd(w - 2)} ` +
+    `${String(i + 1).padStart(2)} ${names[i].padEnd(w)} ` +
     row.map((x, j) => (i === j ? "  -" : x ? "  +" : "  .")).join("")
   );
   return [head, ...rows].join("\n");

@@ -52,6 +52,7 @@ export class CommandExecutor {
   readonly #idByIface = new Map<string, number>();
   readonly #ifaceQueue = new Map<string, Promise<void>>();
   #closed = false;
+  #view: RoutingView = EMPTY_VIEW;
 
   constructor(d: ExecutorDeps) {
     this.#d = d;
@@ -111,10 +112,10 @@ export class CommandExecutor {
         });
         return;
       case "send":
-        d.peers.sendMessage(c.peer, c.code);
+        if (this.#routed(c.peer)) d.peers.sendMessage(c.peer, c.code);
         return;
       case "ensureSession":
-        d.peers.send(c.peer, null);
+        if (this.#routed(c.peer)) d.peers.send(c.peer, null);
         return;
       case "requestDump":
         this.#dump();
@@ -131,6 +132,17 @@ export class CommandExecutor {
         runIp(["-4", "route", "del", `${c.ip}/32`, "via", c.gateway]);
         return;
     }
+  }
+
+  /**
+   * UDP 326 traffic only goes to peers babel routes: a hello0 sent into the `unreachable`
+   * network route is lost, yet it uses up the peer's one-per-60-s hello0 (spec §9.3), which
+   * would stall the session for a minute. The core asks again after its next dump.
+   */
+  #routed(peer: Bits): boolean {
+    if (this.#view.hasRoute(peer)) return true;
+    log.debug(`${bitsToCn(peer)}: not routed yet, UDP 326 message deferred`);
+    return false;
   }
 
   #serial(iface: string, job: () => Promise<void>): void {
@@ -183,6 +195,7 @@ export class CommandExecutor {
       log.warn(`babel dump failed: ${(e as Error).message}`);
       return EMPTY_VIEW;
     }).then((view) => {
+      this.#view = view;
       d.onView?.(view);
       this.#feed(() => d.core.babelDump(d.now(), view));
     });
