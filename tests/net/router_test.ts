@@ -4,8 +4,9 @@
  * client-count 2, tunnel-refresh 100. Every node must ping6 every other node's re6st address;
  * then one node's daemon is killed with SIGKILL (its babeld and OpenVPN left behind, as after a
  * crash) and restarted: it kills the leftovers and all pairs ping again; then the whole machine
- * "crashes" (every process of its namespace killed) and comes back. Finally the nodes stop on
- * SIGTERM with status 0 (SIGUSR2: 255), leaving no babeld, OpenVPN or TAP device behind.
+ * "crashes" (every process of its namespace killed) and comes back; its babeld is killed and the
+ * daemon starts another. Finally the nodes stop on SIGTERM with status 0 (SIGUSR2: 255), leaving
+ * no babeld, OpenVPN or TAP device behind.
  */
 import assert from "node:assert/strict";
 import { matrixTable, watchConvergence } from "../../lib/demo/reachability.ts";
@@ -72,6 +73,17 @@ Deno.test("router: registry + 4 nodes ping6 each other, after a crash too; clean
     const back = await watchConvergence(targets, 90_000);
     assert.ok(back.complete, `after a crash:\n${matrixTable(names, back.matrix)}`);
     console.log(`machine crashed and restarted: all pairs ping after ${back.ms} ms`);
+
+    // babeld dies: the daemon starts a new one and routing comes back
+    const [babeld] = (await processesOf(victim)).filter((p) => p.comm === "babeld");
+    Deno.kill(babeld.pid, "SIGKILL");
+    await waitFor(async () => {
+      const now = (await processesOf(victim)).filter((p) => p.comm === "babeld");
+      return now.length === 1 && now[0].pid !== babeld.pid;
+    }, { timeoutMs: 20_000, what: "the daemon to restart babeld" });
+    const rerouted = await watchConvergence(targets, 90_000);
+    assert.ok(rerouted.complete, `after babeld died:\n${matrixTable(names, rerouted.matrix)}`);
+    console.log(`babeld killed and restarted: all pairs ping after ${rerouted.ms} ms`);
 
     // clean exit: 0 on SIGTERM; 255 on SIGUSR2 (systemd then restarts the service; SIGHUP
     // reloads the configuration instead, see supervision_test.ts)
