@@ -507,8 +507,8 @@ class Daemon {
 }
 
 /**
- * SIGHUP (re6stnet exits with 255 there; we reload): reads the command line and its `--config`
- * file again. Unusable: logged, the running configuration stays. Only the verbosity changed:
+ * SIGHUP (re6stnet exits with 255 there; we reload): reads the command line and its `@file`s
+ * again. Unusable: logged, the running configuration stays. Only the verbosity changed:
  * applied live. Anything else: the options to restart the daemon in-process with (every child
  * — babeld, OpenVPN, `--daemon` commands — is restarted with the new configuration).
  */
