@@ -19,6 +19,7 @@ export class BabelSupervisor {
   #startedAt = 0;
   #timer?: ReturnType<typeof setTimeout>;
   #stopped = false;
+  #starts = 0;
   /** called after every (re)start */
   onStart?: (b: BabeldProcess) => void;
 
@@ -43,12 +44,18 @@ export class BabelSupervisor {
     return this.#current?.pid;
   }
 
+  /** How many times babeld was started again after an unexpected exit. */
+  get restarts(): number {
+    return Math.max(0, this.#starts - 1);
+  }
+
   async #spawn(): Promise<void> {
     this.#current = await BabeldProcess.start({
       ...this.#o,
       onUnexpectedExit: () => this.#exited(),
     });
     this.#startedAt = Date.now();
+    this.#starts++;
     this.onStart?.(this.#current);
   }
 

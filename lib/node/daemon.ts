@@ -35,6 +35,8 @@ import { babeldArgs, babelSocketPath } from "./babel/args.ts";
 import { EMPTY_VIEW, type RoutingView } from "./babel/view.ts";
 import { BabelSupervisor } from "./babel_supervisor.ts";
 import { SqlitePeerCache } from "./cache/sqlite_cache.ts";
+import { freshView } from "./control/fresh_view.ts";
+import { NodeControl } from "./control/server.ts";
 import { CommandExecutor } from "./executor.ts";
 import { killLeftovers } from "./leftovers.ts";
 import { LogFile } from "./log_file.ts";
@@ -51,7 +53,6 @@ import {
 } from "./params.ts";
 import { createPeerProtocol } from "./peer/setup.ts";
 import { PeerSocket } from "./peer/socket.ts";
-import { setNodeStatusSource } from "./status.ts";
 import {
   configureNodeAddressing,
   type NodeAddressing,
@@ -135,10 +136,10 @@ class Daemon {
   async #cleanup(): Promise<void> {
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
-    setNodeStatusSource(undefined);
     // registered in start-up order, run in the §1.5 clean-up order
     const order = [
       "timer",
+      "control",
       "babeld",
       "tunnels",
       "daemons",
@@ -190,6 +191,8 @@ class Daemon {
     await Deno.mkdir(o.state, { recursive: true });
     const killed = await killLeftovers(absolute(o.run));
     if (killed) log.info(`killed ${killed} leftover processes`);
+    const control = await NodeControl.start(absolute(o.run));
+    this.#cleanups.push(["control", () => control.close()]);
 
     const cache = new SqlitePeerCache(`${o.state}/cache.db`, prefix, Math.random);
     this.#cleanups.push(["cache", () => cache.close()]);
@@ -204,6 +207,7 @@ class Daemon {
       caKey: ca.publicKey,
       prefix,
       aborted: this.#stop.stopped,
+      observe: control.metrics.fetched,
     });
     if (!params) return 0;
     if (params.minProtocol > PROTOCOL) {
@@ -301,6 +305,7 @@ class Daemon {
         });
       },
       onNewVersion: (delayMs) => this.#later(delayMs, () => newVersion()),
+      onDrop: control.metrics.dropped,
     });
     this.#cleanups.push(["peers", () => peers.close()]);
 
@@ -395,7 +400,7 @@ class Daemon {
     // parameter changes (§9.6, §7.4)
     let current: NetworkParams = params;
     const newVersion = async (): Promise<void> => {
-      const changed = await fetchParams(registry, cache, key);
+      const changed = await fetchParams(registry, cache, key, control.metrics.fetched);
       if (changed === undefined) {
         this.#later(NEW_VERSION_RETRY_MS, () => newVersion());
         return;
@@ -454,21 +459,26 @@ class Daemon {
       }
     }]);
 
-    setNodeStatusSource(() => ({
-      prefix,
+    control.setSource(async () => ({
       cn: cert.cn,
+      prefix,
+      network,
       address: myIp,
       advertised: cache.getMyAddress() ?? "",
-      version: Array.from(current.version, (b) => b.toString(16).padStart(2, "0")).join(""),
-      babeldPid: babel.pid,
-      servers: [...shell.servers.keys()],
-      tunnels: core.status(),
-      routed: [...this.#view.routed],
-      peers: machine.peerPrefixes().map((p) => ({
-        prefix: p,
-        connected: machine.peer(p, Date.now())?.connected ?? false,
+      registry: o.registry,
+      params: current,
+      startedAt: started,
+      servers: [...servers].map(([proto, port]) => ({
+        proto,
+        port,
+        ifname: serverInterface(proto),
       })),
-      uptime: (Date.now() - started) / 1000,
+      tunnels: core.status(),
+      tunnelCounters: core.counters(),
+      view: await freshView(babel.socket, network, this.#view),
+      sessions: machine.peerPrefixes().flatMap((p) => machine.peer(p, Date.now()) ?? []),
+      cache: cache.listPeers(),
+      babeld: { pid: babel.pid, restarts: babel.restarts },
     }));
 
     // main loop

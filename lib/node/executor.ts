@@ -21,10 +21,14 @@ import type { ClientConnect, ClientDisconnect } from "./openvpn/server.ts";
 import type { OpenvpnShell, TunnelEvent } from "./openvpn/tunnels.ts";
 import type { PeerSocket } from "./peer/socket.ts";
 import { runIp } from "./system/ip.ts";
-import type { Command, OpenTunnel } from "./tunnel/commands.ts";
+import type { Command, EnsureSession, OpenTunnel, SendMessage } from "./tunnel/commands.ts";
 import type { TunnelManager } from "./tunnel/manager.ts";
 
 const log = logger("node");
+/** How long a UDP 326 message waits for its peer to be routed. */
+const DEFER_SECONDS = 60;
+/** How often babeld is asked for routes while messages wait. */
+const DEFER_POLL_MS = 2000;
 
 /** What the executor drives. */
 export interface ExecutorDeps {
@@ -53,6 +57,8 @@ export class CommandExecutor {
   readonly #ifaceQueue = new Map<string, Promise<void>>();
   #closed = false;
   #view: RoutingView = EMPTY_VIEW;
+  #watch?: ReturnType<typeof setInterval>;
+  readonly #deferred = new Map<string, { command: SendMessage | EnsureSession; until: number }>();
 
   constructor(d: ExecutorDeps) {
     this.#d = d;
@@ -61,6 +67,8 @@ export class CommandExecutor {
   /** Stops feeding the core (daemon shutting down). */
   close(): void {
     this.#closed = true;
+    clearInterval(this.#watch);
+    this.#watch = undefined;
   }
 
   /** Executes commands in order. */
@@ -112,10 +120,8 @@ export class CommandExecutor {
         });
         return;
       case "send":
-        if (this.#routed(c.peer)) d.peers.sendMessage(c.peer, c.code);
-        return;
       case "ensureSession":
-        if (this.#routed(c.peer)) d.peers.send(c.peer, null);
+        if (this.#routed(c)) this.#sendUdp(c);
         return;
       case "requestDump":
         this.#dump();
@@ -137,12 +143,46 @@ export class CommandExecutor {
   /**
    * UDP 326 traffic only goes to peers babel routes: a hello0 sent into the `unreachable`
    * network route is lost, yet it uses up the peer's one-per-60-s hello0 (spec §9.3), which
-   * would stall the session for a minute. The core asks again after its next dump.
+   * would stall the session for a minute. Messages to unrouted peers wait (at most
+   * `DEFER_SECONDS`) for a dump that routes them.
    */
-  #routed(peer: Bits): boolean {
-    if (this.#view.hasRoute(peer)) return true;
-    log.debug(`${bitsToCn(peer)}: not routed yet, UDP 326 message deferred`);
+  #routed(c: SendMessage | EnsureSession): boolean {
+    if (this.#view.hasRoute(c.peer)) return true;
+    const key = c.type === "send" ? `${c.peer} ${c.code}` : c.peer;
+    this.#deferred.set(key, { command: c, until: this.#d.now() + DEFER_SECONDS });
+    log.debug(`${bitsToCn(c.peer)}: not routed yet, UDP 326 message deferred`);
+    // the core may not ask for a dump soon (e.g. all its tunnels are open): look ourselves
+    this.#watch ??= setInterval(() => {
+      const b = this.#d.babel();
+      if (!b || this.#closed) return;
+      b.dump().then((dump) => {
+        this.#view = interpretDump(dump, this.#d.network);
+        this.#flushDeferred();
+      }).catch((e) => log.debug(`babel dump failed: ${(e as Error).message}`));
+    }, DEFER_POLL_MS);
     return false;
+  }
+
+  #sendUdp(c: SendMessage | EnsureSession): void {
+    if (c.type === "send") this.#d.peers.sendMessage(c.peer, c.code);
+    else this.#d.peers.send(c.peer, null);
+  }
+
+  /** Sends the deferred messages whose peer is now routed; forgets the stale ones. */
+  #flushDeferred(): void {
+    const now = this.#d.now();
+    for (const [key, { command, until }] of this.#deferred) {
+      if (this.#view.hasRoute(command.peer)) {
+        this.#deferred.delete(key);
+        this.#sendUdp(command);
+      } else if (until < now) {
+        this.#deferred.delete(key);
+      }
+    }
+    if (this.#deferred.size === 0 && this.#watch !== undefined) {
+      clearInterval(this.#watch);
+      this.#watch = undefined;
+    }
   }
 
   #serial(iface: string, job: () => Promise<void>): void {
@@ -196,6 +236,7 @@ export class CommandExecutor {
       return EMPTY_VIEW;
     }).then((view) => {
       this.#view = view;
+      this.#flushDeferred();
       d.onView?.(view);
       this.#feed(() => d.core.babelDump(d.now(), view));
     });

@@ -110,11 +110,25 @@ export function readParams(cache: PeerCache, caKey: PublicKeyInput): NetworkPara
   };
 }
 
+/** Told the outcome of every parameter fetch (metrics). */
+export type FetchObserver = (ok: boolean) => void;
+
 /**
  * Fetches the parameters once and stores them; returns the changed names, or undefined if the
- * registry gave no usable answer (logged).
+ * registry gave no usable answer (logged). `observe` is told whether it worked.
  */
 export async function fetchParams(
+  client: RegistryClient,
+  cache: PeerCache,
+  key: KeyObject,
+  observe?: FetchObserver,
+): Promise<string[] | undefined> {
+  const changed = await fetchOnce(client, cache, key);
+  observe?.(changed !== undefined);
+  return changed;
+}
+
+async function fetchOnce(
   client: RegistryClient,
   cache: PeerCache,
   key: KeyObject,
@@ -151,6 +165,8 @@ export interface ObtainParamsOptions {
   prefix: Bits;
   /** resolves when the daemon is asked to stop while still blocking */
   aborted: Promise<unknown>;
+  /** told the outcome of every fetch */
+  observe?: FetchObserver;
 }
 
 /**
@@ -161,7 +177,7 @@ export async function obtainParams(o: ObtainParamsOptions): Promise<NetworkParam
   const cached = readParams(o.cache, o.caKey);
   if (typeof cached !== "string") {
     if (cached.registryPrefix === o.prefix || cached.protocol < PROTOCOL) {
-      await fetchParams(o.client, o.cache, o.key);
+      await fetchParams(o.client, o.cache, o.key, o.observe);
       const fresh = readParams(o.cache, o.caKey);
       if (typeof fresh !== "string") return fresh;
     }
@@ -171,7 +187,7 @@ export async function obtainParams(o: ObtainParamsOptions): Promise<NetworkParam
   let stop = false;
   o.aborted.then(() => stop = true);
   for (let attempt = 0; !stop; attempt++) {
-    if (await fetchParams(o.client, o.cache, o.key) !== undefined) {
+    if (await fetchParams(o.client, o.cache, o.key, o.observe) !== undefined) {
       const p = readParams(o.cache, o.caKey);
       if (typeof p !== "string") return p;
       log.warn(`registry parameters unusable: ${p}`);
