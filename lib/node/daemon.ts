@@ -8,7 +8,8 @@
  * (supervised) → `--up` → `--daemon` commands → main loop (the tunnel manager core ticked every
  * second; its commands run by `CommandExecutor`).
  *
- * Exit: SIGINT/SIGTERM → status 0; SIGHUP/SIGUSR2 → 255 (systemd restarts the service);
+ * Exit: SIGINT/SIGTERM → status 0; SIGUSR2 → 255 (systemd restarts the service); SIGHUP reloads
+ * the configuration (`reloadOptions`: live or by an in-process restart; re6stnet exits 255);
  * SIGUSR1 reopens the log file. Clean-up order: babeld first (wildcard retractions), client
  * tunnels, `--daemon` commands, OpenVPN servers and TAP devices, routes and address, peer
  * socket, run directory, cache trimmed to `client_count`.
@@ -16,9 +17,10 @@
  * (same PID: the equivalent of re6stnet's re-exec).
  *
  * Not done yet (logged when asked for): `--client` mode, `--test`, IPv4 payload, multicast,
- * certificate renewal, the hourly parameter self-check; UPnP plugs into `AddressBook`.
+ * certificate renewal, the hourly parameter self-check. UPnP (`--ip upnp`, or no IPv4 `--ip`)
+ * maps our IPv4 servers in the background (`UpnpAddress`, deleted at exit).
  */
-import { parseCommandLine } from "../config/cli.ts";
+import { parseArgs, parseCommandLine } from "../config/cli.ts";
 import { type NodeOptions, nodeSchema } from "../config/node_options.ts";
 import { logger, setVerbosity } from "../log.ts";
 import { parseCa } from "../pki/ca.ts";
@@ -39,6 +41,7 @@ import { CommandExecutor } from "./executor.ts";
 import { flushBabelRoutes, killLeftovers } from "./leftovers.ts";
 import { LogFile } from "./log_file.ts";
 import { type Protocol, serverInterface } from "./openvpn/args.ts";
+import { ServerSupervisor } from "./openvpn/server_supervisor.ts";
 import { OpenvpnShell } from "./openvpn/tunnels.ts";
 import { deleteTap } from "./openvpn/tap.ts";
 import {
@@ -58,6 +61,7 @@ import {
 } from "./system/ip.ts";
 import { growingBackoff } from "./tunnel/backoff.ts";
 import { TunnelManager } from "./tunnel/manager.ts";
+import { UpnpAddress } from "./upnp/upnp_address.ts";
 
 const log = logger("node");
 
@@ -139,6 +143,7 @@ class Daemon {
       "babeld",
       "tunnels",
       "daemons",
+      "upnp",
       "openvpn",
       "addressing",
       "peers",
@@ -233,11 +238,9 @@ class Daemon {
     const dh = servers.size ? await this.#dhFile(registry) : "";
     if (dh === undefined) return 0;
 
-    const book = new AddressBook(
-      o.ip,
-      [...servers].map(([proto, port]) => ({ proto, port })),
-      { country: o.country },
-    );
+    const serverPorts = [...servers].map(([proto, port]) => ({ proto, port }));
+    const upnp = UpnpAddress.create({ ip: o.ip, servers: serverPorts, onChange: () => publish() });
+    const book = new AddressBook(o.ip, serverPorts, { country: o.country, mapper: upnp });
     const publish = () => {
       const text = book.toString();
       if (text) cache.setMyAddress(text);
@@ -245,6 +248,10 @@ class Daemon {
       log.info(`our address: ${text || "(none yet)"}`);
     };
     publish();
+    if (upnp) {
+      upnp.start();
+      this.#cleanups.push(["upnp", () => upnp.stop()]);
+    }
 
     const core = new TunnelManager({
       prefix,
@@ -271,7 +278,7 @@ class Daemon {
     };
 
     // peer protocol (UDP 326)
-    const wired: { executor?: CommandExecutor } = {};
+    const wired: { executor?: CommandExecutor; servers?: ServerSupervisor } = {};
     const machine = createPeerProtocol({
       caPem,
       certPem,
@@ -318,10 +325,14 @@ class Daemon {
     }, {
       decide: (c) => wired.executor?.clientConnect(c) ?? false,
       disconnected: (c) => wired.executor?.clientDisconnect(c),
-      event: (e) => wired.executor?.tunnelEvent(e),
+      event: (e) => {
+        wired.executor?.tunnelEvent(e);
+        if (e.type === "server-exit") wired.servers?.exited(e.proto, e.status.code);
+      },
     });
     const serverIfaces = [...servers.keys()].map(serverInterface);
     this.#cleanups.push(["openvpn", async () => {
+      wired.servers?.stop();
       await shell.close();
       for (const iface of [...serverIfaces, ...core.interfaces()]) await deleteTap(iface);
     }]);
@@ -329,6 +340,7 @@ class Daemon {
       await shell.startServer(proto, port);
       log.info(`OpenVPN server ${serverInterface(proto)} on port ${port}`);
     }
+    wired.servers = new ServerSupervisor(shell, servers);
 
     // node address and routes
     const addressing: NodeAddressing = {
@@ -505,10 +517,33 @@ class Daemon {
   }
 }
 
+/**
+ * SIGHUP (re6stnet exits with 255 there; we reload): reads the command line and its `@file`s
+ * again. Unusable: logged, the running configuration stays. Only the verbosity changed:
+ * applied live. Anything else: the options to restart the daemon in-process with (every child
+ * — babeld, OpenVPN, `--daemon` commands — is restarted with the new configuration).
+ */
+function reloadOptions(args: string[], current: NodeOptions): NodeOptions | undefined {
+  const r = parseArgs(nodeSchema, args);
+  if (!r.ok) {
+    log.error(`SIGHUP: configuration unusable, keeping the running one: ${r.stderr ?? ""}`);
+    return undefined;
+  }
+  const fresh = r.options;
+  setVerbosity(fresh.verbose);
+  if (JSON.stringify({ ...fresh, verbose: 0 }) === JSON.stringify({ ...current, verbose: 0 })) {
+    log.info(`SIGHUP: configuration unchanged (verbosity ${fresh.verbose})`);
+    return undefined;
+  }
+  log.info("SIGHUP: configuration changed; restarting the node with it");
+  return fresh;
+}
+
 /** Runs this machine's re6st node until a signal; returns the exit status. */
 export async function run(args: string[]): Promise<number> {
-  const opts = parseCommandLine(nodeSchema, args);
-  if (typeof opts === "number") return opts;
+  const first = parseCommandLine(nodeSchema, args);
+  if (typeof first === "number") return first;
+  let opts = first;
   setVerbosity(opts.verbose);
   try {
     await Deno.mkdir(opts.log, { recursive: true });
@@ -519,7 +554,12 @@ export async function run(args: string[]): Promise<number> {
   const handlers: Array<[Deno.Signal, () => void]> = [
     ["SIGINT", () => stopper.stop(0)],
     ["SIGTERM", () => stopper.stop(0)],
-    ["SIGHUP", () => stopper.stop(255)],
+    ["SIGHUP", () => {
+      const fresh = reloadOptions(args, opts);
+      if (fresh === undefined) return;
+      opts = fresh;
+      stopper.stop(RESTART);
+    }],
     ["SIGUSR2", () => stopper.stop(255)],
     ["SIGUSR1", () => logFile.open()],
   ];
