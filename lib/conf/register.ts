@@ -3,16 +3,21 @@
  * anonymously), reuse or create the node key, request the certificate, and write `ca.crt`,
  * `cert.key` (0600), `cert.crt` and, if absent, `re6stnet.conf` into the target directory.
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
+import { Buffer } from "node:buffer";
 import crypto from "node:crypto";
 import type { ConfOptions } from "../config/conf_options.ts";
+import { type CaCertificate, parseCa } from "../pki/ca.ts";
+import { type NodeCertificate, parseNodeCertificate } from "../pki/certificate.ts";
+import { createCsr } from "../pki/csr.ts";
+import { PkiError } from "../pki/errors.ts";
+import { fingerprint } from "../pki/fingerprint.ts";
+import { generateRsaKey, keyBits, loadPrivateKey, writePrivateKey } from "../pki/keys.ts";
+import type { SubjectField } from "../pki/name.ts";
 import { RegistryClient, RegistryForbiddenError } from "../registry/client.ts";
-import { bitsToCidr, cnToBits, serialToNetwork, subnetAnycast } from "../wire/prefix.ts";
+import { bitsToCidr, subnetAnycast } from "../wire/prefix.ts";
 import { nodeConfigText } from "./config_text.ts";
-import { createCsr } from "./csr.ts";
 import { addressInNetwork, routeSource } from "./route_check.ts";
-import { overlaySubject, reusableSubject, type SubjectField } from "./subject.ts";
+import { overlaySubject, reusableSubject } from "./subject.ts";
 
 /** How the flow talks to the user and the system. */
 export interface ConfIO {
@@ -40,28 +45,29 @@ function exists(path: string): boolean {
   }
 }
 
-function parseCertificate(pem: string, what: string): crypto.X509Certificate {
+/** Runs a lib/pki parser, turning its PkiError into a ConfFailure about `what`. */
+function pki<T>(what: string, parse: () => T): T {
   try {
-    return new crypto.X509Certificate(pem);
-  } catch {
-    throw new ConfFailure(`${what} is not a valid PEM certificate`);
+    return parse();
+  } catch (e) {
+    if (e instanceof PkiError) throw new ConfFailure(`${what}: ${e.message}`);
+    throw e;
   }
 }
 
-function checkFingerprint(ca: crypto.X509Certificate, options: ConfOptions, io: ConfIO): void {
+function checkFingerprint(ca: CaCertificate, options: ConfOptions, io: ConfIO): void {
   const fp = options.fingerprint;
   if (!fp) {
-    const sha256 = crypto.createHash("sha256").update(ca.raw).digest("hex");
     io.warn(
       `warning: no --fingerprint given, the CA certificate of ${options.registry} is not ` +
-        `verified (its fingerprint is sha256:${sha256})`,
+        `verified (its fingerprint is ${fingerprint(ca.der)})`,
     );
     return;
   }
-  const got = crypto.createHash(fp.algorithm).update(ca.raw).digest("hex");
-  if (got !== fp.hex) {
+  const got = fingerprint(ca.der, fp.algorithm);
+  if (got !== `${fp.algorithm}:${fp.hex}`) {
     throw new ConfFailure(
-      `CA fingerprint mismatch: expected ${fp.algorithm}:${fp.hex}, got ${fp.algorithm}:${got}`,
+      `CA fingerprint mismatch: expected ${fp.algorithm}:${fp.hex}, got ${got}`,
     );
   }
 }
@@ -105,24 +111,18 @@ async function obtainToken(
   return token;
 }
 
-function nodeKey(path: string, bits: number, io: ConfIO): string {
+/** Our private key: `path` if it exists, else a new key of the CA's size written 0600. */
+async function nodeKey(path: string, bits: number, io: ConfIO): Promise<string> {
   if (exists(path)) {
     const pem = Deno.readTextFileSync(path);
-    let size: number | undefined;
-    try {
-      size = crypto.createPrivateKey(pem).asymmetricKeyDetails?.modulusLength;
-    } catch {
-      throw new ConfFailure(`${path} is not a PEM private key`);
-    }
+    const size = pki(path, () => keyBits(loadPrivateKey(pem)));
     if (size !== bits) {
       io.warn(`warning: ${path} has ${size} bits but the CA key has ${bits}: sessions will fail`);
     }
     return pem;
   }
-  const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: bits });
-  const pem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
-  Deno.writeTextFileSync(path, pem, { mode: 0o600, createNew: true });
-  Deno.chmodSync(path, 0o600);
+  const pem = await generateRsaKey(bits);
+  await writePrivateKey(path, pem);
   return pem;
 }
 
@@ -176,9 +176,9 @@ export async function register(options: ConfOptions, io: ConfIO): Promise<number
 
   const caPem = await client.getCa();
   if (!caPem) throw new ConfFailure(`cannot get the CA certificate: ${client.lastFailure}`);
-  const ca = parseCertificate(caPem, "the registry's CA certificate");
+  const ca = pki("the registry's CA certificate", () => parseCa(caPem));
   checkFingerprint(ca, options, io);
-  const network = serialToNetwork(BigInt("0x" + ca.serialNumber));
+  const network = ca.network;
   if (options.isNeeded) {
     const src = await alreadyRouted(network);
     if (src === undefined) return 0;
@@ -192,30 +192,28 @@ export async function register(options: ConfOptions, io: ConfIO): Promise<number
   if (exists(path("cert.crt")) && Deno.statSync(path("cert.crt")).size > 0) {
     try {
       subject = reusableSubject(Deno.readTextFileSync(path("cert.crt")));
-    } catch {
-      io.warn(`warning: ignoring unreadable ${path("cert.crt")}`);
+    } catch (e) {
+      if (!(e instanceof PkiError)) throw e;
+      io.warn(`warning: ignoring unreadable ${path("cert.crt")}: ${e.message}`);
     }
   }
   subject = overlaySubject(subject, options.req);
 
   const token = await obtainToken(options, client, io);
-  const bits = ca.publicKey.asymmetricKeyDetails?.modulusLength;
-  if (!bits) throw new ConfFailure("the CA key is not an RSA key");
-  const key = nodeKey(path("cert.key"), bits, io);
-  let csr: string;
-  try {
-    csr = await createCsr(key, subject);
-  } catch (e) {
-    throw new ConfFailure(`cannot build the certificate request: ${(e as Error).message}`);
-  }
+  const key = await nodeKey(path("cert.key"), ca.keyBits, io);
+  const csr = pki("cannot build the certificate request", () => createCsr(key, subject));
 
   const created = prepareCertFile(path("cert.crt"));
-  let certPem: string, cert: crypto.X509Certificate;
+  let certPem: string, cert: NodeCertificate;
   try {
     certPem = await requestCertificate(client, options, token, csr);
-    cert = parseCertificate(certPem, "the certificate sent by the registry");
-    if (!cert.checkPrivateKey(crypto.createPrivateKey(key))) {
+    cert = pki("the registry sent a bad certificate", () => parseNodeCertificate(certPem));
+    const spki = crypto.createPublicKey(key).export({ type: "spki", format: "der" });
+    if (!Buffer.from(cert.spki).equals(spki)) {
       throw new ConfFailure("the registry sent a certificate for another key");
+    }
+    if (network.length + cert.prefix.length > 128) {
+      throw new ConfFailure(`the certificate's CN ${cert.cn} does not fit in the network`);
     }
   } catch (e) {
     if (created && Deno.statSync(path("cert.crt")).size === 0) Deno.removeSync(path("cert.crt"));
@@ -224,9 +222,10 @@ export async function register(options: ConfOptions, io: ConfIO): Promise<number
   Deno.writeTextFileSync(path("cert.crt.new"), certPem);
   Deno.renameSync(path("cert.crt.new"), path("cert.crt"));
 
-  const notAfter = cert.validToDate;
-  const renewal = new Date(notAfter.getTime() - RENEW_PERIOD_MS);
-  io.say(`Certificate valid from ${cert.validFromDate.toISOString()} to ${notAfter.toISOString()}`);
+  const renewal = new Date(cert.notAfter.getTime() - RENEW_PERIOD_MS);
+  io.say(
+    `Certificate valid from ${cert.notBefore.toISOString()} to ${cert.notAfter.toISOString()}`,
+  );
   io.say(`It will be renewed automatically from ${renewal.toISOString()}.`);
 
   if (!exists(path("re6stnet.conf"))) {
@@ -236,13 +235,6 @@ export async function register(options: ConfOptions, io: ConfIO): Promise<number
     );
     io.say(`Created ${path("re6stnet.conf")}.`);
   }
-  const cn = new x509.X509Certificate(certPem).subjectName.getField("CN")[0] ?? "";
-  let subnet: string;
-  try {
-    subnet = bitsToCidr(network + cnToBits(cn));
-  } catch {
-    throw new ConfFailure(`the certificate's CN is not a prefix of the network: '${cn}'`);
-  }
-  io.say(`Your subnet: ${subnet} (CN=${cn})`);
+  io.say(`Your subnet: ${bitsToCidr(network + cert.prefix)} (CN=${cert.cn})`);
   return 0;
 }

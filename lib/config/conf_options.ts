@@ -92,7 +92,7 @@ const options: OptionSpec[] = [
     short: "r",
     kind: "pairs",
     metavar: "KEY VALUE",
-    check: ([key]) => subjectFieldProblem(key),
+    check: ([key, value]) => subjectFieldProblem(key, value),
     help: "extra subject field of the certificate request (e.g. O Example)",
   },
   { name: "email", kind: "string", metavar: "ADDR", help: "e-mail to send the token to" },

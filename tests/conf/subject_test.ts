@@ -1,46 +1,41 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import crypto from "node:crypto";
-import { createCsr } from "../../lib/conf/csr.ts";
-import { encodeName, overlaySubject, subjectFieldProblem } from "../../lib/conf/subject.ts";
+import { overlaySubject, reusableSubject, subjectFieldProblem } from "../../lib/conf/subject.ts";
+import { createCsr, parseCsr } from "../../lib/pki/csr.ts";
+import { issueCertificate } from "../../lib/pki/issue.ts";
+import { createTestCa } from "../../lib/pki/testing.ts";
 
-Deno.test("CSR: SHA-512 signature and subject values OpenSSL reads back exactly", async () => {
-  const { privateKey } = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const pem = privateKey.export({ type: "pkcs8", format: "pem" }) as string;
-  const csr = await createCsr(pem, [
-    ["C", "FR"],
-    ["O", 'Ex, "q" \\ é'],
-    ["emailAddress", "a@example.org"],
-    ["OU", "x".repeat(300)],
-  ]);
-  const text = execFileSync("openssl", [
-    "req",
-    "-noout",
-    "-verify",
-    "-text",
-    "-nameopt",
-    "multiline,utf8,-esc_msb",
-  ], { input: csr, stdio: ["pipe", "pipe", "pipe"] }).toString();
-  assert.match(text, /Signature Algorithm: sha512WithRSAEncryption/);
-  assert.match(text, /countryName\s+= FR/);
-  // OpenSSL shows a backslash escaped as `\\`.
-  assert.match(text, /organizationName\s+= Ex, "q" \\\\ é/);
-  assert.match(text, /emailAddress\s+= a@example\.org/);
-  assert.match(text, new RegExp(`organizationalUnitName\\s+= x{300}`));
-  assert.ok((await createCsr(pem, [])).startsWith("-----BEGIN CERTIFICATE REQUEST-----"));
+Deno.test("--req fields: reserved, unknown and unencodable ones are refused", () => {
+  assert.match(subjectFieldProblem("CN", "x")!, /'CN' is reserved/);
+  assert.match(subjectFieldProblem("serial", "3")!, /'serial' is reserved/);
+  assert.match(subjectFieldProblem("serialNumber", "3")!, /reserved/);
+  assert.match(subjectFieldProblem("XX", "x")!, /unknown subject field 'XX'/);
+  assert.match(subjectFieldProblem("toString", "x")!, /unknown subject field/);
+  assert.match(subjectFieldProblem("C", "France")!, /bad C value/);
+  assert.match(subjectFieldProblem("emailAddress", "é@example.org")!, /non-ASCII/);
+  assert.equal(subjectFieldProblem("O", 'Ex, "q" \\ é'), undefined);
 });
 
-Deno.test("subject: reserved and unknown fields, bad values, overlay", () => {
-  assert.match(subjectFieldProblem("CN")!, /reserved/);
-  assert.match(subjectFieldProblem("serial")!, /reserved/);
-  assert.match(subjectFieldProblem("serialNumber")!, /reserved/);
-  assert.match(subjectFieldProblem("XX")!, /unknown subject field 'XX'/);
-  assert.equal(subjectFieldProblem("OU"), undefined);
-  assert.throws(() => encodeName([["C", "France"]]), /C must be a 2-letter code/);
-  assert.throws(() => encodeName([["emailAddress", "é@example.org"]]), /must be ASCII/);
-  assert.deepEqual(overlaySubject([["C", "FR"], ["O", "a"]], [["O", "b"], ["L", "Lille"]]), [
+Deno.test("subject of a previous certificate is reused without CN/serialNumber, then overlaid", async () => {
+  const { signer, keyPem } = await createTestCa();
+  const fields = [["C", "FR"], ["O", 'Ex, "q" \\ é'], ["emailAddress", "a@example.org"]] as const;
+  const csr = createCsr(keyPem, fields);
+  const text = execFileSync("openssl", ["req", "-noout", "-verify", "-text"], {
+    input: csr,
+    stdio: ["pipe", "pipe", "pipe"],
+  }).toString();
+  assert.match(text, /Signature Algorithm: sha512WithRSAEncryption/);
+  const { pem } = issueCertificate(signer, parseCsr(csr), {
+    prefix: "0000000000000111",
+    subjectSerial: 6,
+    serial: 7n,
+  });
+  const reused = reusableSubject(pem);
+  assert.deepEqual(reused, fields);
+  assert.deepEqual(overlaySubject(reused, [["O", "b"], ["L", "Lille"]]), [
     ["C", "FR"],
     ["O", "b"],
+    ["emailAddress", "a@example.org"],
     ["L", "Lille"],
   ]);
 });

@@ -1,14 +1,14 @@
 /**
  * A tiny registry for `re6st conf` tests: getCa, requestToken and requestCertificate of spec
- * §3.3 over real HTTP (Deno.serve on 127.0.0.1), with a real test CA for 2001:db8:42::/48.
+ * §3.3 over real HTTP (Deno.serve on 127.0.0.1), issuing with a real test CA for
+ * 2001:db8:42::/48 (lib/pki). Prefixes are handed out as 1/16, 2/16, …
  */
-import "reflect-metadata";
-import * as x509 from "@peculiar/x509";
 import crypto from "node:crypto";
-
-x509.cryptoProvider.set(globalThis.crypto);
-
-const ALG = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-512" };
+import type { CaSigner } from "../../lib/pki/ca.ts";
+import { createCsr, parseCsr } from "../../lib/pki/csr.ts";
+import { issueCertificate } from "../../lib/pki/issue.ts";
+import { generateRsaKey } from "../../lib/pki/keys.ts";
+import { createTestCa } from "../../lib/pki/testing.ts";
 
 /** What the registry received. */
 export interface Received {
@@ -24,33 +24,20 @@ export class TestRegistry {
   anonymous = true;
   /** Issue certificates for a key other than the request's (a broken registry). */
   wrongKey = false;
+  readonly server: Deno.HttpServer<Deno.NetAddr>;
   #next = 1;
 
-  readonly server: Deno.HttpServer<Deno.NetAddr>;
-
-  private constructor(readonly caPem: string, readonly caKey: CryptoKey) {
+  private constructor(readonly caPem: string, readonly signer: CaSigner) {
     this.server = Deno.serve(
       { hostname: "127.0.0.1", port: 0, onListen: () => {} },
       (req) => this.handle(req),
     );
   }
 
-  /** Starts a registry whose CA (2048-bit RSA) has serial 0x120010db80042. */
+  /** Starts a registry with a fresh test CA (2048-bit RSA, serial 0x120010db80042). */
   static async start(): Promise<TestRegistry> {
-    const keys = await crypto.subtle.generateKey(
-      { ...ALG, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
-      true,
-      ["sign", "verify"],
-    ) as CryptoKeyPair;
-    const ca = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: "0120010db80042",
-      name: "C=FR, O=re6st test, CN=TEST-CA",
-      notBefore: new Date(Date.now() - 60_000),
-      notAfter: new Date(Date.now() + 365 * 86400_000),
-      keys,
-      signingAlgorithm: ALG,
-    });
-    return new TestRegistry(ca.toString("pem"), keys.privateKey);
+    const { certPem, signer } = await createTestCa();
+    return new TestRegistry(certPem, signer);
   }
 
   get url(): string {
@@ -59,9 +46,7 @@ export class TestRegistry {
 
   /** SHA-256 of the CA certificate DER, hex. */
   get caSha256(): string {
-    return crypto.createHash("sha256").update(new crypto.X509Certificate(this.caPem).raw).digest(
-      "hex",
-    );
+    return crypto.createHash("sha256").update(this.signer.ca.der).digest("hex");
   }
 
   async handle(req: Request): Promise<Response> {
@@ -87,30 +72,14 @@ export class TestRegistry {
   }
 
   async issue(csrPem: string): Promise<string> {
-    const csr = new x509.Pkcs10CertificateRequest(csrPem);
-    const serial = this.#next++;
-    const name = [
-      ...csr.subjectName.toJSON().filter((rdn) => !("CN" in rdn)),
-      { CN: [`${serial}/16`] },
-      { "2.5.4.5": [String(serial - 1)] },
-    ];
-    const cert = await x509.X509CertificateGenerator.create({
-      serialNumber: serial.toString(16).padStart(2, "0"),
-      subject: new x509.Name(name),
-      issuer: new x509.X509Certificate(this.caPem).subject,
-      notBefore: new Date(),
-      notAfter: new Date(Date.now() + 365 * 86400_000),
-      publicKey: this.wrongKey
-        ? (await crypto.subtle.generateKey(
-          { ...ALG, modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]) },
-          true,
-          ["sign", "verify"],
-        ) as CryptoKeyPair).publicKey
-        : await csr.publicKey.export(ALG, ["verify"]),
-      signingKey: this.caKey,
-      signingAlgorithm: ALG,
-    });
-    return cert.toString("pem");
+    const keyBits = this.signer.ca.keyBits;
+    const request = this.wrongKey ? createCsr(await generateRsaKey(keyBits), []) : csrPem;
+    const n = this.#next++;
+    return issueCertificate(this.signer, parseCsr(request, { keyBits }), {
+      prefix: n.toString(2).padStart(16, "0"),
+      subjectSerial: n - 1,
+      serial: BigInt(n),
+    }).pem;
   }
 
   async close(): Promise<void> {
@@ -119,10 +88,10 @@ export class TestRegistry {
 }
 
 // Serve mode, for tests that need the registry inside a network namespace: prints the URL,
-// serves until stdin is closed.
+// serves until SIGTERM.
 if (import.meta.main) {
   const registry = await TestRegistry.start();
   console.log(registry.url);
-  for await (const _ of Deno.stdin.readable) { /* wait for end of input */ }
+  await new Promise<void>((resolve) => Deno.addSignalListener("SIGTERM", resolve));
   await registry.close();
 }
