@@ -5,6 +5,7 @@ import {
   gatewayWarnings,
   hostDefaultRoutes,
   parseRoutes6,
+  type Route6,
 } from "../../lib/node/lifecycle/gateway.ts";
 
 const NET = "2001:db8:42::/48";
@@ -52,12 +53,14 @@ Deno.test("statement 60 (pure part): a non-gateway holds the default route only 
 });
 
 Deno.test("statement 61 (pure part): a gateway needs a host default route; merged networks", () => {
-  const gw = parseRoutes6("default via fd00::2 dev eth1 metric 1024 pref medium");
+  const gw = parseRoutes6("default via fd00::2 dev eth1 proto static metric 1024 pref medium");
   assert.deepEqual(hostDefaultRoutes(gw).map((r) => r.via), ["fd00::2"]);
-  assert.deepEqual(
-    gatewayWarnings({ gateway: true, subtrees: true, network: NET, routes: gw }),
-    [],
-  );
+  const check = (routes: Route6[]) =>
+    gatewayWarnings({ gateway: true, subtrees: true, network: NET, routes });
+  assert.deepEqual(check(gw), []);
+  assert.deepEqual(check(parseRoutes6("default via fe80::1 dev eth1 proto ra metric 1024")), []);
+  const boot = parseRoutes6("default via fd00::2 dev eth1 metric 1024 pref medium");
+  assert.match(check(boot)[0], /protocol boot/, "stock babeld never exports proto boot routes");
   assert.match(
     gatewayWarnings({ gateway: true, subtrees: true, network: NET, routes: [] })[0],
     /no IPv6 default route/,

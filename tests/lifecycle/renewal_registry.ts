@@ -7,7 +7,7 @@
  */
 import { Buffer } from "node:buffer";
 import crypto from "node:crypto";
-import type { CaSigner } from "../../lib/pki/ca.ts";
+import { type CaSigner, loadCaSigner } from "../../lib/pki/ca.ts";
 import { parseNodeCertificate } from "../../lib/pki/certificate.ts";
 import { renewCertificate } from "../../lib/pki/issue.ts";
 import { rsaEncrypt, rsaSign } from "../../lib/pki/rsa.ts";
@@ -103,4 +103,15 @@ export class RenewalRegistry {
   async close(): Promise<void> {
     await this.server.shutdown();
   }
+}
+
+// Serve mode, for namespaced tests: `renewal_registry.ts <ca.crt> <ca.key> <hostname> <port>
+// <node cert.crt>…` serves until killed.
+if (import.meta.main) {
+  const [caCert, caKey, hostname, port, ...nodes] = Deno.args;
+  const caPem = await Deno.readTextFile(caCert);
+  const signer = loadCaSigner(caPem, await Deno.readTextFile(caKey));
+  const registry = new RenewalRegistry(signer, caPem, hostname, Number(port));
+  for (const node of nodes) registry.add(await Deno.readTextFile(node));
+  console.log(`serving on ${registry.url}`);
 }

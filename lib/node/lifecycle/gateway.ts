@@ -4,7 +4,10 @@
  * kernel's IPv6 routes (`ip -6 route show` text) to check what they lead to, pure:
  *
  * - a `--gateway` node exports its kernel default route as `::/0 from NET`: it needs a plain
- *   (non-babel) default route to export (statement 61);
+ *   (non-babel) default route to export (statement 61), and not one of protocol `boot` (what
+ *   `ip route add` makes by default, printed without `proto`): babeld's filters never match
+ *   `boot` routes unless they name that protocol (checked with stock 1.12.1), so such a route
+ *   is silently not exported — `proto static` (or `ra`, `dhcp`, …) is;
  * - a non-gateway node must hold babel default routes only as `default from NET`, so host traffic
  *   with other source addresses never enters re6st (statement 60);
  * - without IPv6 subtrees (stock babeld keeps routes source-specific by itself, see args.ts) the
@@ -90,6 +93,11 @@ export function gatewayWarnings(c: GatewayCheck): string[] {
   const own = hostDefaultRoutes(c.routes);
   if (c.gateway && own.length === 0) {
     warnings.push("--gateway: this host has no IPv6 default route to export into the network");
+  } else if (c.gateway && own.every((r) => r.proto === undefined || r.proto === "boot")) {
+    warnings.push(
+      "--gateway: babeld does not export a default route of protocol boot; " +
+        "add it with `proto static`",
+    );
   }
   if (!c.gateway && !c.subtrees) {
     warnings.push(
