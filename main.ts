@@ -19,6 +19,14 @@ const commands: Record<string, Command> = {
     summary: "register this machine with a registry and write its keys, certificate and config",
     run: async () => (await import("./lib/conf/run.ts")).run,
   },
+  firewall: {
+    summary: "print (or --apply) the iptables/ip6tables/nftables rules this node needs",
+    run: async () => (await import("./lib/firewall/mod.ts")).run,
+  },
+  registry: {
+    summary: "run the network's registry: CA, prefix allocation, parameters, bootstrap",
+    run: async () => (await import("./registry.ts")).run,
+  },
 };
 
 function usage(): string {
