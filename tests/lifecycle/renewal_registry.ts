@@ -34,6 +34,8 @@ export class RenewalRegistry {
   override?: string;
   /** lifetime of renewed certificates (default 365 days) */
   validityMs = 365 * DAY_MS;
+  /** the registry's clock (epoch ms) */
+  now: () => number = Date.now;
   /** calls received, by method */
   readonly calls: string[] = [];
   readonly #sessions = new Map<string, Uint8Array[]>();
@@ -86,7 +88,7 @@ export class RenewalRegistry {
   #renew(prefix: string): string {
     const pem = this.certs.get(prefix)!;
     const cert = parseNodeCertificate(pem);
-    const now = Date.now();
+    const now = this.now();
     let notAfter: Date;
     if (cert.notAfter.getTime() - 30 * DAY_MS < now) notAfter = new Date(now + this.validityMs);
     else if (this.crl.has(cert.serial)) notAfter = cert.notAfter;
