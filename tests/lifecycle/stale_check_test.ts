@@ -8,6 +8,7 @@ import {
   STALE_CHECK_PERIOD_MS,
   staleCheck,
   type StaleCheckState,
+  StaleMonitor,
   type StaleObservation,
 } from "../../lib/node/lifecycle/stale_check.ts";
 import { cidrToBits } from "../../lib/wire/prefix.ts";
@@ -100,4 +101,22 @@ Deno.test("stale check: observation from a real babel dump", () => {
     validUntil: 1234,
   });
   assert.equal(observe(viewRouting(), REGISTRY, REGISTRY, T0).isRegistry, true);
+});
+
+Deno.test("statement 35: StaleMonitor over real dumps — two hourly checks without the registry ⇒ fetch", () => {
+  const lines: string[] = [];
+  const m = new StaleMonitor(REGISTRY, US, T0, { info: (l) => lines.push(l) });
+  const island = viewRouting(3, 4);
+  assert.equal(m.onDump(island, T0 + 10_000), false, "not due yet");
+  assert.equal(m.onDump(island, T0 + HOUR), false);
+  assert.equal(m.onDump(viewRouting(3), T0 + HOUR + 5000), false, "dumps in between");
+  assert.equal(m.onDump(island, T0 + 2 * HOUR + 5000), true);
+  assert.deepEqual(lines, [
+    "maybe stale (no route to the registry)",
+    "still stale (no route to the registry)",
+  ]);
+  const healthy = new StaleMonitor(REGISTRY, US, T0);
+  assert.equal(healthy.onDump(viewRouting(0), T0 + HOUR), false);
+  assert.equal(healthy.onDump(viewRouting(0), T0 + 2 * HOUR, T0 / 1000 - 1), false);
+  assert.equal(healthy.onDump(viewRouting(0), T0 + 3 * HOUR, T0 / 1000 - 1), true, "valid_until");
 });

@@ -7,7 +7,12 @@
 import assert from "node:assert/strict";
 import { tryRun } from "../../lib/netns/exec.ts";
 import type { IpRunner } from "../../lib/node/system/ip.ts";
-import { applyIpv4Plan, removeIpv4Plan } from "../../lib/node/lifecycle/ipv4_kernel.ts";
+import {
+  applyIpv4Plan,
+  removeIpv4Plan,
+  setupIpv4Payload,
+} from "../../lib/node/lifecycle/ipv4_kernel.ts";
+import { checkGatewayRoutes } from "../../lib/node/lifecycle/gateway_check.ts";
 import {
   babelIpv4,
   type Ipv4Assignment,
@@ -128,7 +133,16 @@ Deno.test("statement 24 (namespaced): IPv4 payload kernel plan, announced by bab
     const plans = [pa, pb].map((p) =>
       ipv4KernelPlan(p, { clientTunnels: false, mainInterface: "lo" })
     );
-    await applyIpv4Plan(plans[0], ipIn(a));
+    // the daemon's start-up step; a disabled payload changes nothing and says why
+    const said: string[] = [];
+    const log = { warn: (m: string) => said.push(m), info: () => {} };
+    const params = { ipv4: "198.19.0.0/16", ipv4Sublen: 8 };
+    const base = { clientTunnels: false, mainInterface: "lo" };
+    assert.equal(await setupIpv4Payload(params, "256", base, log, ipIn(a)), undefined);
+    assert.match(said.join(), /IPv4 payload disabled/);
+    assert.doesNotMatch(await ipOut(a, ["-4", "route", "show"]), /198\.19/);
+    const setup = await setupIpv4Payload(params, "3", base, log, ipIn(a));
+    assert.deepEqual(setup, { assignment: pa, plan: plans[0] });
     await applyIpv4Plan(plans[1], ipIn(b));
     await applyIpv4Plan(plans[0], ipIn(a)); // idempotent
 
@@ -174,13 +188,10 @@ Deno.test("statements 60, 61 (namespaced): a gateway's default route is installe
     await ipIn(g)(["-6", "addr", "add", "fd00:ffff::1/64", "dev", "up0", "nodad"]);
     const defaultRoute = (proto: string[]) =>
       ipIn(g)(["-6", "route", "replace", "default", "via", "fd00:ffff::2", "dev", "up0", ...proto]);
-    const gatewayCheck = async () =>
-      gatewayWarnings({
-        gateway: true,
-        subtrees: true,
-        network: NETWORK,
-        routes: parseRoutes6(await ipOut(g, ["-6", "route", "show"])),
-      });
+    const gatewayCheck = () =>
+      checkGatewayRoutes({ gateway: true, subtrees: true, network: NETWORK }, {
+        warn: () => {},
+      }, ipIn(g));
     assert.ok((await defaultRoute([])).ok);
     const G = await startBabelNode(net, g, 1, ["eth0"], { gateway: true });
     await startBabelNode(net, n, 2, ["eth0"], { gateway: false });

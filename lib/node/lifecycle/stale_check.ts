@@ -81,3 +81,31 @@ export function observe(
     validUntil,
   };
 }
+
+/**
+ * The check's state for one daemon life: call `onDump` at every babel dump; it returns true
+ * when the parameters should be fetched once (no retry schedule), and logs why.
+ */
+export class StaleMonitor {
+  #state: StaleCheckState;
+
+  constructor(
+    private readonly registryPrefix: Bits,
+    private readonly ownPrefix: Bits,
+    now: number,
+    private readonly log?: { info(msg: string): void },
+  ) {
+    this.#state = initialStaleCheck(now);
+  }
+
+  /** One dump; `validUntil` = the current `valid_until` parameter (epoch s), if any. */
+  onDump(view: RoutingView, now: number, validUntil?: number): boolean {
+    const o = observe(view, this.registryPrefix, this.ownPrefix, now, validUntil);
+    const r = staleCheck(this.#state, o);
+    this.#state = r.state;
+    if (r.reason) {
+      this.log?.info(`${r.fetch ? "still" : "maybe"} stale (${r.reason})`);
+    }
+    return r.fetch;
+  }
+}
