@@ -19,13 +19,25 @@ const commands: Record<string, Command> = {
     summary: "register this machine with a registry and write its keys, certificate and config",
     run: async () => (await import("./lib/conf/run.ts")).run,
   },
+  demo: {
+    summary: "build a whole re6st network in namespaces on this machine and show it converge",
+    run: async () => (await import("./lib/demo/run.ts")).run,
+  },
   firewall: {
     summary: "print (or --apply) the iptables/ip6tables/nftables rules this node needs",
     run: async () => (await import("./lib/firewall/mod.ts")).run,
   },
+  node: {
+    summary: "run this machine's re6st node: tunnels, routing, peer protocol",
+    run: async () => (await import("./lib/node/daemon.ts")).run,
+  },
   registry: {
     summary: "run the network's registry: CA, prefix allocation, parameters, bootstrap",
     run: async () => (await import("./registry.ts")).run,
+  },
+  status: {
+    summary: "show what a running node sees: tunnels, peers, routes, version",
+    run: async () => (await import("./lib/status/run.ts")).run,
   },
 };
 

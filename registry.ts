@@ -7,9 +7,12 @@ import { parseCommandLine } from "./lib/config/cli.ts";
 import { registrySchema } from "./lib/config/registry_options.ts";
 import { logger, setSink, setVerbosity } from "./lib/log.ts";
 import { loadCaSigner } from "./lib/pki/ca.ts";
+import { fingerprint } from "./lib/pki/fingerprint.ts";
 import { DEFAULT_COMMUNITIES, parseCommunities } from "./lib/registry/communities.ts";
 import { RegistryDb } from "./lib/registry/db.ts";
-import { createApp, serve } from "./lib/registry/http.ts";
+import { createApp, lazyPage, type Page, serve } from "./lib/registry/http.ts";
+import { installPages } from "./lib/registry/install_pages.ts";
+import { METRICS_CONTENT_TYPE, RegistryMetrics } from "./lib/registry/metrics.ts";
 import { LOCAL_TIMEOUT_MS, LocalNode } from "./lib/registry/local_node.ts";
 import { babelSocketPath } from "./lib/node/babel/args.ts";
 import { BabelSocket } from "./lib/node/babel/socket.ts";
@@ -40,10 +43,12 @@ export async function run(args: string[]): Promise<number> {
   setVerbosity(opts.verbose);
   openLogFile(opts.logfile);
 
-  let registry: Registry, db: RegistryDb, sessions: SessionTable;
+  let registry: Registry, db: RegistryDb, sessions: SessionTable, caFingerprint: string;
+  const metrics = new RegistryMetrics(() => registry.stats());
   try {
     const caPem = Deno.readTextFileSync(opts.ca);
     const signer = loadCaSigner(caPem, Deno.readTextFileSync(opts.key));
+    caFingerprint = fingerprint(signer.ca.der);
     const dhPem = Deno.readTextFileSync(opts.dh);
     const communities = opts.community
       ? parseCommunities(Deno.readTextFileSync(opts.community))
@@ -93,6 +98,7 @@ export async function run(args: string[]): Promise<number> {
           password: opts.smtpPwd,
           starttls: opts.smtpStarttls,
         }),
+      onEvent: (e) => metrics.event(e),
     });
     await registry.start();
   } catch (e) {
@@ -107,8 +113,26 @@ export async function run(args: string[]): Promise<number> {
     log.error(e.message);
     done(1);
   };
+  const pages: Record<string, Page> = {
+    ...installPages({ publicUrl: opts.publicUrl, caFingerprint, artifacts: opts.artifacts }),
+    "/metrics": {
+      origins: opts.metricsOrigins,
+      handle: () =>
+        new Response(metrics.render(), { headers: { "content-type": METRICS_CONTENT_TYPE } }),
+    },
+    "/admin": lazyPage(
+      { origins: opts.authorizedOrigins, methods: ["GET", "POST"] },
+      async () =>
+        (await import("./lib/registry/admin.ts")).adminPage(registry, {
+          origins: opts.authorizedOrigins,
+        }),
+    ),
+  };
   const server = serve(
-    createApp(registry, sessions, opts.authorizedOrigins),
+    createApp(registry, sessions, opts.authorizedOrigins, {
+      pages,
+      onRequest: (name, status, seconds) => metrics.request(name, status, seconds),
+    }),
     opts.port,
     opts.ipv4Bind ?? "",
     opts.ipv6Bind ?? "",

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what re6st needs on a Debian machine: pinned Deno (npm), and, as root,
 # the system programs (openvpn, babeld, iproute2, iptables, miniupnpd, openssl, aiosmtpd) and
-# test tools (shellcheck, xmllint, logrotate, the Prometheus text parser).
+# test tools (shellcheck, xmllint, logrotate, the Prometheus text parser, Chromium for the admin
+# page test, driven by npm playwright-core which never downloads a browser).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 . "$root/scripts/env.sh"
@@ -12,7 +13,8 @@ fi
 need=()
 for pair in openvpn:openvpn babeld:babeld ip:iproute2 iptables:iptables miniupnpd:miniupnpd \
   openssl:openssl ping:iputils-ping shellcheck:shellcheck xmllint:libxml2-utils \
-  logrotate:logrotate nft:nftables curl:curl systemd-analyze:systemd ss:iproute2; do
+  logrotate:logrotate nft:nftables curl:curl systemd-analyze:systemd ss:iproute2 \
+  chromium:chromium; do
   command -v "${pair%%:*}" >/dev/null 2>&1 || need+=("${pair#*:}")
 done
 /usr/bin/python3 -c 'import aiosmtpd' >/dev/null 2>&1 || need+=(python3-aiosmtpd)

@@ -1,7 +1,7 @@
 /**
  * Options of the registry (`re6st registry`, re6stnet's `re6st-registry`; spec §2.2). Option
  * names are re6stnet's, so its config files work unchanged.
- * Beyond re6stnet: `-V/--version`.
+ * Beyond re6stnet: `-V/--version`, `--metrics-origin`, `--public-url`, `--artifacts`.
  */
 import { PROTOCOL } from "../version.ts";
 import { checkCountry, checkIP, isIPv4, isIPv6, problemOf } from "./checks.ts";
@@ -55,6 +55,12 @@ export interface RegistryOptions {
   maxClients: number;
   tunnelRefresh: number;
   sameCountry: string[];
+  /** Client IPs allowed to read `/metrics`: the authorised origins plus `--metrics-origin`. */
+  metricsOrigins: string[];
+  /** URL nodes reach the registry at (filled into `install.sh`); unset ⇒ from the Host header. */
+  publicUrl?: string;
+  /** Directory holding the `re6st-<arch>` binaries served to the installer. */
+  artifacts?: string;
 }
 
 /** Default private-method origins, always allowed (spec §2.2). */
@@ -88,6 +94,21 @@ export function parseIpv4Payload(net: string, plen: string): Ipv4Payload {
   const base = len === 0 ? 0 : addr - (addr % 2 ** (32 - len));
   const dotted = [24, 16, 8, 0].map((s) => Math.floor(base / 2 ** s) % 256).join(".");
   return { network: `${dotted}/${len}`, sublen };
+}
+
+/** `--public-url`: an absolute http(s) URL; returns a problem or undefined. */
+export function checkPublicUrl([text]: readonly string[]): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `not a URL: '${text}'`;
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    return `public URL must be http or https: '${text}'`;
+  }
+  if (/['"\\\s`]|\p{Cc}/u.test(text)) return `public URL contains unsafe characters: '${text}'`;
+  return undefined;
 }
 
 function fileExists(path: string): boolean {
@@ -204,7 +225,7 @@ const options: OptionSpec[] = [
     kind: "list",
     metavar: "IP",
     check: checkIP,
-    help: `client IP allowed to call private methods, besides ${
+    help: `client IP allowed to call private methods, /admin and /metrics, besides ${
       DEFAULT_AUTHORIZED_ORIGINS.join(", ")
     }`,
   },
@@ -239,6 +260,27 @@ const options: OptionSpec[] = [
     check: checkCountry,
     help: "forbid tunnels across the borders of this country (needs GEOIP2_MMDB)",
   },
+  {
+    name: "metrics-origin",
+    kind: "list",
+    metavar: "IP",
+    check: checkIP,
+    help: "client IP allowed to read /metrics only (besides the --authorized-origin ones)",
+  },
+  {
+    name: "public-url",
+    kind: "string",
+    metavar: "URL",
+    check: checkPublicUrl,
+    help: "URL nodes reach this registry at, written into /install.sh " +
+      "(default: http://<Host header of the request>)",
+  },
+  {
+    name: "artifacts",
+    kind: "string",
+    metavar: "DIR",
+    help: "directory with the re6st-x86_64 and re6st-aarch64 binaries served to the installer",
+  },
 ];
 
 function mailhost(values: Values): Mailhost | undefined {
@@ -259,6 +301,10 @@ export const registrySchema: Schema<RegistryOptions> = {
   build(values) {
     const ipv4 = values.pair("ipv4");
     const clientCount = values.int("client-count")!;
+    const authorizedOrigins = [
+      ...DEFAULT_AUTHORIZED_ORIGINS,
+      ...values.list("authorized-origin"),
+    ];
     return {
       port: values.int("port")!,
       ipv4Bind: values.string("4") || undefined,
@@ -278,7 +324,7 @@ export const registrySchema: Schema<RegistryOptions> = {
       run: values.string("run")!,
       verbose: values.int("verbose")!,
       minProtocol: values.int("min-protocol")!,
-      authorizedOrigins: [...DEFAULT_AUTHORIZED_ORIGINS, ...values.list("authorized-origin")],
+      authorizedOrigins,
       community: values.string("community"),
       gracePeriod: values.int("grace-period")!,
       hello: values.int("hello")!,
@@ -287,6 +333,9 @@ export const registrySchema: Schema<RegistryOptions> = {
       maxClients: values.int("max-clients") ?? 2 * clientCount,
       tunnelRefresh: values.int("tunnel-refresh")!,
       sameCountry: values.list("same-country").map((c) => c.toUpperCase()),
+      metricsOrigins: [...authorizedOrigins, ...values.list("metrics-origin")],
+      publicUrl: values.string("public-url")?.replace(/\/+$/, ""),
+      artifacts: values.string("artifacts"),
     };
   },
 };

@@ -183,6 +183,21 @@ export class RegistryDb {
     return this.#run("DELETE FROM token WHERE date < ?", before);
   }
 
+  /** Every token, oldest first. */
+  allTokens(): TokenRow[] {
+    return this.#all("SELECT * FROM token ORDER BY date, token").map((r) => ({
+      token: r.token as string,
+      email: r.email as string,
+      prefixLen: Number(r.prefix_len),
+      date: Number(r.date),
+    }));
+  }
+
+  /** How many tokens exist. */
+  countTokens(): number {
+    return Number(this.#get("SELECT count(*) AS n FROM token")!.n);
+  }
+
   /** Oldest token date, if any token exists. */
   oldestTokenDate(): number | undefined {
     const r = this.#get("SELECT min(date) AS d FROM token");
@@ -246,6 +261,18 @@ export class RegistryDb {
   /** Every non-free block prefix (allocated or reserved). */
   usedBlocks(): Bits[] {
     return this.#all("SELECT prefix FROM cert WHERE cert IS NOT NULL").map((r) => r.prefix as Bits);
+  }
+
+  /** How many blocks are allocated (certificate), reserved and free. */
+  countBlocks(): { allocated: number; reserved: number; free: number } {
+    const r = this.#get(
+      `SELECT count(*) FILTER (WHERE cert IS NULL) AS free,
+        count(*) FILTER (WHERE cert = ?) AS reserved,
+        count(*) FILTER (WHERE cert IS NOT NULL AND cert != ?) AS allocated FROM cert`,
+      RESERVED,
+      RESERVED,
+    )!;
+    return { allocated: Number(r.allocated), reserved: Number(r.reserved), free: Number(r.free) };
   }
 
   // ---- cert: certificates -------------------------------------------------------------

@@ -4,6 +4,10 @@
  * method's parameters; methods with a `cn` parameter are authenticated by the session HMAC
  * chain; private methods only answer authorised origins. Results are sent raw (200, no
  * Content-Type) or as 204; failures only by status code. Bad input never yields a 5xx.
+ *
+ * Beside the methods, `pages` are served at exact paths (`/admin`, `/metrics`, `/install.sh`…),
+ * each with its own allowed origins and HTTP methods. Every request, method or page, is
+ * reported once to `onRequest` (the metrics' single instrumentation point).
  */
 import { Buffer } from "node:buffer";
 import { Hono } from "hono";
@@ -145,6 +149,41 @@ export interface PeerInfo {
   remoteAddr: { hostname: string };
 }
 
+/** A resource served beside the RPC methods at an exact path. */
+export interface Page {
+  /**
+   * Client IPs allowed to fetch it, checked like private methods (peer and X-Forwarded-For);
+   * 403 otherwise. Undefined ⇒ public.
+   */
+  origins?: readonly string[];
+  /** Accepted HTTP methods (default: GET only); others ⇒ 405. */
+  methods?: readonly string[];
+  /** Answers the request; thrown `RpcError`s become error pages. */
+  handle(req: Request): Response | Promise<Response>;
+}
+
+/** A page whose module is imported on its first request (rarely used pages cost no memory). */
+export function lazyPage(
+  access: Pick<Page, "origins" | "methods">,
+  load: () => Promise<Page>,
+): Page {
+  let loaded: Promise<Page> | undefined;
+  return {
+    ...access,
+    async handle(req) {
+      return (await (loaded ??= load())).handle(req);
+    },
+  };
+}
+
+/** What the HTTP layer serves beside the RPC methods, and who it reports requests to. */
+export interface AppExtras {
+  /** Pages by exact path (`/admin`). */
+  pages?: Readonly<Record<string, Page>>;
+  /** Told about every answered request: method or page name (`unknown` otherwise), status. */
+  onRequest?: (name: string, status: number, seconds: number) => void;
+}
+
 function errorPage(status: number, message: string): Response {
   const body = `<html><head><title>Error response</title></head><body>` +
     `<h1>Error response</h1><p>Error code: ${status}</p></body></html>\n`;
@@ -157,9 +196,12 @@ export function createApp(
   registry: Registry,
   sessions: SessionTable,
   authorizedOrigins: readonly string[],
+  extras: AppExtras = {},
 ): Hono<{ Bindings: PeerInfo }> {
   const app = new Hono<{ Bindings: PeerInfo }>();
+  const pages = extras.pages ?? {};
   app.all("*", async (c) => {
+    const started = performance.now();
     const peer = normaliseAddress(c.env?.remoteAddr?.hostname ?? "");
     const url = c.req.url;
     const start = url.indexOf("/", url.indexOf("//") + 2);
@@ -167,8 +209,25 @@ export function createApp(
     const qmark = target.indexOf("?");
     const path = qmark < 0 ? target : target.slice(0, qmark);
     const name = path.slice(1);
+    const page = Object.hasOwn(pages, path) ? pages[path] : undefined;
     let status = 500;
     try {
+      if (page) {
+        if (target.length > MAX_TARGET) throw new RpcError(400, "request target too long");
+        if (!(page.methods ?? ["GET"]).includes(c.req.method)) {
+          status = 405;
+          return errorPage(405, `method ${c.req.method} not allowed on ${path}`);
+        }
+        if (
+          page.origins &&
+          !isAuthorised(page.origins, peer, c.req.header("x-forwarded-for") ?? null)
+        ) {
+          throw new RpcError(403, `${path} from ${peer}`);
+        }
+        const response = await page.handle(c.req.raw);
+        status = response.status;
+        return response;
+      }
       if (c.req.method !== "GET") {
         status = 405;
         return errorPage(405, `method ${c.req.method} not allowed`);
@@ -218,6 +277,8 @@ export function createApp(
       return errorPage(500, String(e));
     } finally {
       log.info(`${peer} ${c.req.method} ${target.slice(0, 80)} ${status}`);
+      const known = page !== undefined || Object.hasOwn(METHODS, name);
+      extras.onRequest?.(known ? name : "unknown", status, (performance.now() - started) / 1000);
     }
   });
   return app;

@@ -15,7 +15,7 @@ import {
   locateRequester,
   selectCommunity,
 } from "./communities.ts";
-import type { RegistryDb } from "./db.ts";
+import type { RegistryDb, TokenRow } from "./db.ts";
 import type { LocalNode } from "./local_node.ts";
 import type { Mailer } from "./mail.ts";
 import {
@@ -74,6 +74,36 @@ export interface RegistryDeps {
   now?: () => number;
   /** random bytes (injectable) */
   randomBytes?: (n: number) => Uint8Array;
+  /** told about what happened (metrics) */
+  onEvent?: (event: RegistryEvent) => void;
+}
+
+/** What the service reports to an observer (`RegistryDeps.onEvent`), e.g. for metrics. */
+export type RegistryEvent =
+  | { type: "certificate"; action: "issued" | "renewed" | "revoked" }
+  | { type: "token_created" }
+  | { type: "bootstrap"; answer: "given" | "empty" }
+  | { type: "local_node_timeout"; query: "address" | "topology" };
+
+/** A registered node as the admin page lists it. */
+export interface NodeSummary {
+  cn: string;
+  prefix: Bits;
+  email: string | null;
+  subjectSerial: number;
+  serial: bigint;
+  /** seconds since the epoch */
+  notAfter: number;
+  /** this is the registry's own node */
+  registryNode: boolean;
+}
+
+/** Figures read on demand (metrics gauges). */
+export interface RegistryStats {
+  sessions: number;
+  tokens: number;
+  prefixes: { allocated: number; reserved: number; free: number };
+  networkVersion: number;
 }
 
 /** A value an RPC returns: bytes or text (200), or null (204). */
@@ -87,6 +117,7 @@ export class Registry {
   readonly #d: RegistryDeps;
   readonly #now: () => number;
   readonly #random: (n: number) => Uint8Array;
+  readonly #event: (event: RegistryEvent) => void;
   readonly #network: Bits;
   readonly #keyBits: number;
   readonly #maxLen: number;
@@ -105,6 +136,7 @@ export class Registry {
     this.#d = deps;
     this.#now = deps.now ?? Date.now;
     this.#random = deps.randomBytes ?? ((n) => new Uint8Array(crypto.randomBytes(n)));
+    this.#event = deps.onEvent ?? (() => {});
     this.#network = deps.signer.ca.network;
     this.#keyBits = deps.signer.ca.keyBits;
     this.#maxLen = 128 - this.#network.length;
@@ -252,7 +284,7 @@ export class Registry {
   }
 
   #createToken(email: string, given?: string): string {
-    return this.#d.db.transaction(() => {
+    const created = this.#d.db.transaction(() => {
       for (;;) {
         const token = given ?? makeToken();
         const row = { token, email, prefixLen: this.#d.prefixLength, date: this.#time() };
@@ -263,6 +295,8 @@ export class Registry {
         if (given !== undefined) throw new RpcError(409, "token already exists");
       }
     });
+    this.#event({ type: "token_created" });
+    return created;
   }
 
   /** `requestCertificate`: a new certificate for a token (or anonymously), or 204. */
@@ -322,6 +356,7 @@ export class Registry {
       return { pem: cert.pem, prefix, first, changed: first && this.#regenerate() };
     });
     if (!result) return null;
+    this.#event({ type: "certificate", action: "issued" });
     log.info(`new certificate for ${bitsToCn(result.prefix)}${anonymous ? " (anonymous)" : ""}`);
     this.#schedulePurge();
     if (result.first) {
@@ -336,14 +371,14 @@ export class Registry {
   renewCertificate(cn: string): string {
     const prefix = this.#checkCn(cn);
     const db = this.#d.db;
-    return db.transaction(() => {
+    const renewed = db.transaction(() => {
       const row = db.getCert(prefix);
       if (!row) throw new RpcError(404, `no certificate for ${prefix}`);
       const now = this.#time();
       let notAfter: number;
       if (row.notAfter - RENEW_PERIOD < now) notAfter = now + CERT_DAYS * DAY;
       else if (db.isRevoked(row.serial)) notAfter = row.notAfter;
-      else return row.cert;
+      else return { pem: row.cert, renewed: false };
       const old = parseNodeCertificate(row.cert);
       const serial = this.#nextSerial();
       const cert = renewCertificate(this.#d.signer, old, {
@@ -354,8 +389,10 @@ export class Registry {
       db.storeCert({ ...row, cert: cert.pem, serial, notAfter });
       log.info(`renewed certificate of ${bitsToCn(prefix)} (serial ${serial})`);
       this.#schedulePurge();
-      return cert.pem;
+      return { pem: cert.pem, renewed: true };
     });
+    if (renewed.renewed) this.#event({ type: "certificate", action: "renewed" });
+    return renewed.pem;
   }
 
   /** `getDh`: the DH parameters file. */
@@ -414,11 +451,20 @@ export class Registry {
     }
     let peer = this.#bootstrap.list.pop();
     if (peer === prefix) peer = this.registryPrefix;
-    if (peer === undefined || peer === prefix) return null;
+    const text = peer === undefined || peer === prefix ? undefined : await this.#queryAddress(peer);
+    const endpoints = text === undefined ? [] : parseAddresses(text, (w) => log.debug(w));
+    const answer = text === undefined
+      ? null
+      : encryptBootstrap(key, peer!, endpoints, protocol >= 7);
+    this.#event({ type: "bootstrap", answer: answer ? "given" : "empty" });
+    return answer;
+  }
+
+  /** Asks the local node for `peer`'s addresses; a silent node is reported as a timeout. */
+  async #queryAddress(peer: Bits): Promise<string | undefined> {
     const text = await this.#d.localNode.queryAddress(peer);
-    if (text === undefined) return null;
-    const endpoints = parseAddresses(text, (w) => log.debug(w));
-    return encryptBootstrap(key, peer, endpoints, protocol >= 7);
+    if (text === undefined) this.#event({ type: "local_node_timeout", query: "address" });
+    return text;
   }
 
   // ---- private methods ------------------------------------------------------------------
@@ -477,6 +523,7 @@ export class Registry {
       db.insertCrl(row.serial, row.notAfter);
       return this.#regenerate();
     });
+    this.#event({ type: "certificate", action: "revoked" });
     if (changed) {
       this.#loadVersion();
       await this.#notify();
@@ -519,7 +566,7 @@ export class Registry {
   async getIPv4Information(email: string): Promise<string | null> {
     const row = this.#d.db.getCertByEmail(email);
     if (!row) return null;
-    const text = await this.#d.localNode.queryAddress(row.prefix);
+    const text = await this.#queryAddress(row.prefix);
     return text === undefined ? null : parseAddresses(text)[0]?.ip ?? null;
   }
 
@@ -532,7 +579,41 @@ export class Registry {
   async topology(): Promise<string> {
     const self = this.registryPrefix;
     if (self === undefined) return JSON.stringify({ "": [] });
-    return JSON.stringify(await this.#d.localNode.topology(self, bitsToCn));
+    const graph = await this.#d.localNode.topology(self, bitsToCn);
+    if (graph[""].length === 0) this.#event({ type: "local_node_timeout", query: "topology" });
+    return JSON.stringify(graph);
+  }
+
+  // ---- read-only views (admin page, metrics) ----------------------------------------------
+
+  /** Every registered node, by prefix. */
+  listNodes(): NodeSummary[] {
+    const self = this.registryPrefix;
+    return this.#d.db.allCerts().map((r) => ({
+      cn: bitsToCn(r.prefix),
+      prefix: r.prefix,
+      email: r.email,
+      subjectSerial: r.subjectSerial,
+      serial: r.serial,
+      notAfter: r.notAfter,
+      registryNode: r.prefix === self,
+    })).sort((a, b) => a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0);
+  }
+
+  /** Every pending token, oldest first. */
+  listTokens(): TokenRow[] {
+    return this.#d.db.allTokens();
+  }
+
+  /** Current sessions, tokens, prefix blocks and network version number. */
+  stats(): RegistryStats {
+    const db = this.#d.db;
+    return {
+      sessions: this.#d.sessions.size,
+      tokens: db.countTokens(),
+      prefixes: db.countBlocks(),
+      networkVersion: Number(db.getConfig("version") ?? 0),
+    };
   }
 
   // ---- purge ----------------------------------------------------------------------------

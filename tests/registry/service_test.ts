@@ -171,7 +171,7 @@ Deno.test("statement 28 (registry side): new settings ⇒ version + 1 and the lo
   }
 });
 
-Deno.test("statement 23: communities chosen by --location only with a geolocator", async () => {
+Deno.test("statement 23: communities chosen by --location, else by GeoIP of the address", async () => {
   const communities = parseCommunities("000 *\n001 @AS AU\n010 FR DE IT\n");
   const geo = {
     locate: (ip: string) => (ip === "198.18.0.5" ? { country: "JP", continent: "AS" } : undefined),
@@ -197,8 +197,14 @@ Deno.test("statement 23: communities chosen by --location only with a geolocator
   }
   const plain = await setup({ communities, anonymousPrefixLength: 13 });
   try {
-    const pem = (await plain.registry.requestCertificate("", csr, "FR,EU", ""))!;
-    assert.ok(cnToBits(/CN=(\S+)/.exec(cert(pem).subject)![1]).startsWith("000"));
+    const prefixOf = async (location: string, ip: string) =>
+      cnToBits(
+        /CN=(\S+)/.exec(
+          cert((await plain.registry.requestCertificate("", csr, location, ip))!).subject,
+        )![1],
+      );
+    assert.ok((await prefixOf("FR,EU", "")).startsWith("010"), "--location without GeoIP");
+    assert.ok((await prefixOf("", "198.18.0.5")).startsWith("000"), "no GeoIP: default");
   } finally {
     plain.registry.close();
     plain.node.close();

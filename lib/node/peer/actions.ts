@@ -10,6 +10,12 @@ export type SendTarget = { prefix: Bits } | { address: string; port: number };
 /** Log levels of log actions (methods of lib/log.ts Logger). */
 export type PeerLogLevel = "error" | "warn" | "info" | "debug" | "trace";
 
+/**
+ * Why a log action dropped input, for counters: a datagram that is not a valid packet of a
+ * known session (`packet`), or a hello0/hello that failed verification (`handshake`).
+ */
+export type DropKind = "packet" | "handshake";
+
 /** One thing to do. */
 export type PeerAction =
   /** Send a UDP datagram. */
@@ -18,5 +24,5 @@ export type PeerAction =
   | { type: "message"; peer: Bits; code: number; data: Uint8Array }
   /** Fetch network parameters from the registry after `delayMs` (spec §9.6 newVersion). */
   | { type: "newVersion"; delayMs: number }
-  /** A log line. */
-  | { type: "log"; level: PeerLogLevel; msg: string };
+  /** A log line; `drop` says the line reports dropped input. */
+  | { type: "log"; level: PeerLogLevel; msg: string; drop?: DropKind };

@@ -8,7 +8,7 @@ import crypto, { type KeyObject } from "node:crypto";
 import { PROTOCOL } from "../../version.ts";
 import { type PublicKeyInput, rsaDecrypt, rsaEncrypt, rsaSign, rsaVerify } from "../../pki/rsa.ts";
 import { type Bits, bytesToBits, isBits, parseIPv6 } from "../../wire/prefix.ts";
-import type { PeerAction, PeerLogLevel, SendTarget } from "./actions.ts";
+import type { DropKind, PeerAction, PeerLogLevel, SendTarget } from "./actions.ts";
 import type { CertVerifier, VerifiedCert } from "./cert_verifier.ts";
 import { decodeLocalDatagram, encodeLocalDatagram } from "./local.ts";
 import { answerMessage, CODE, FORWARDED, type MessageContext } from "./messages.ts";
@@ -73,6 +73,8 @@ export interface PeerInfo {
   version: Uint8Array;
   serial: bigint | undefined;
   notAfter: number | undefined;
+  /** when the last authenticated packet (hello or data) arrived (ms), if any */
+  lastSeen: number | undefined;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -192,6 +194,7 @@ export class PeerProtocol {
       version: p.version,
       serial: p.cert?.serial,
       notAfter: p.cert?.notAfter,
+      lastSeen: p.lastSeen,
     };
   }
 
@@ -242,14 +245,14 @@ export class PeerProtocol {
   receive(address: string, port: number, packet: Uint8Array, now: number): PeerAction[] {
     const out: PeerAction[] = [];
     if (address.includes("%")) {
-      log(out, "debug", `ignoring datagram from scoped address ${address}`);
+      log(out, "debug", `ignoring datagram from scoped address ${address}`, "packet");
       return out;
     }
     let bits: Bits;
     try {
       bits = bytesToBits(parseIPv6(address));
     } catch {
-      log(out, "debug", `ignoring datagram from non-IPv6 source ${address}`);
+      log(out, "debug", `ignoring datagram from non-IPv6 source ${address}`, "packet");
       return out;
     }
     if (bits === LOOPBACK) {
@@ -258,11 +261,11 @@ export class PeerProtocol {
     }
     const network = this.opts.network;
     if (!bits.startsWith(network)) {
-      log(out, "debug", `ignoring datagram from ${address}: outside the network`);
+      log(out, "debug", `ignoring datagram from ${address}: outside the network`, "packet");
       return out;
     }
     if (packet.length < MIN_PACKET_LEN) {
-      log(out, "debug", `ignoring ${packet.length}-byte datagram from ${address}`);
+      log(out, "debug", `ignoring ${packet.length}-byte datagram from ${address}`, "packet");
       return out;
     }
     const s = bits.slice(network.length);
@@ -275,7 +278,7 @@ export class PeerProtocol {
     } else if (seq === SEQ_HELLO) {
       this.onHello(entry, body, src, now, out);
     } else if (!entry) {
-      log(out, "debug", `ignoring data from unknown peer at ${address}`);
+      log(out, "debug", `ignoring data from unknown peer at ${address}`, "packet");
     } else {
       this.onData(entry, seq, packet, src, now, out);
     }
@@ -351,20 +354,35 @@ export class PeerProtocol {
       }
     }
     if (typeof verified === "string" || hello instanceof PacketError) {
-      log(out, "info", `hello0 from ${src.address} ignored: ${verified}`);
+      log(out, "info", `hello0 from ${src.address} ignored: ${verified}`, "handshake");
       return;
     }
     const v = verified;
     if (this.crl.has(v.serial)) {
-      log(out, "info", `hello0 from ${src.address} ignored: certificate ${v.serial} revoked`);
+      log(
+        out,
+        "info",
+        `hello0 from ${src.address} ignored: certificate ${v.serial} revoked`,
+        "handshake",
+      );
       return;
     }
     if (v.prefix === this.opts.prefix) {
-      log(out, "info", `hello0 from ${src.address} ignored: it carries our own certificate`);
+      log(
+        out,
+        "info",
+        `hello0 from ${src.address} ignored: it carries our own certificate`,
+        "handshake",
+      );
       return;
     }
     if (!s.startsWith(v.prefix)) {
-      log(out, "info", `hello0 from ${src.address} ignored: cert from wrong source (${v.prefix})`);
+      log(
+        out,
+        "info",
+        `hello0 from ${src.address} ignored: cert from wrong source (${v.prefix})`,
+        "handshake",
+      );
       return;
     }
     let peer = entry?.prefix === v.prefix ? entry : this.table.get(v.prefix);
@@ -419,27 +437,37 @@ export class PeerProtocol {
     out: PeerAction[],
   ): void {
     if (!entry?.cert) {
-      log(out, "debug", `hello from ${src.address} ignored: no certificate known for it`);
+      log(out, "debug", `hello from ${src.address} ignored: no certificate known for it`, "packet");
       return;
     }
     const hello = decodeHello(body, entry.protocol !== 0);
     if (hello instanceof PacketError) {
-      log(out, "debug", `${entry.prefix}: hello ignored: ${hello}`);
+      log(out, "debug", `${entry.prefix}: hello ignored: ${hello}`, "handshake");
       return;
     }
     if (!rsaVerify(entry.cert.publicKey, hello.e, hello.s)) {
-      log(out, "info", `${entry.prefix}: hello ignored: bad signature`);
+      log(out, "info", `${entry.prefix}: hello ignored: bad signature`, "handshake");
       return;
     }
     let key: Uint8Array;
     try {
       key = rsaDecrypt(this.opts.key, hello.e);
     } catch {
-      log(out, "info", `${entry.prefix}: hello ignored: cannot decrypt the session key`);
+      log(
+        out,
+        "info",
+        `${entry.prefix}: hello ignored: cannot decrypt the session key`,
+        "handshake",
+      );
       return;
     }
     if (key.length !== SECRET_LEN) {
-      log(out, "info", `${entry.prefix}: hello ignored: session key of ${key.length} bytes`);
+      log(
+        out,
+        "info",
+        `${entry.prefix}: hello ignored: session key of ${key.length} bytes`,
+        "handshake",
+      );
       return;
     }
     if (compareBytes(key, entry.secret) <= 0) {
@@ -447,6 +475,7 @@ export class PeerProtocol {
       return;
     }
     entry.rekey(key, true);
+    entry.lastSeen = now;
     entry.protocol = hello.protocol ?? 0;
     log(out, "debug", `${entry.prefix}: session established`);
     const msg = new Uint8Array(1 + this.ctx.version.length);
@@ -466,9 +495,10 @@ export class PeerProtocol {
   ): void {
     const payload = entry.open(packet, seq);
     if (typeof payload === "string") {
-      log(out, "debug", `${entry.prefix}: data dropped: ${payload}`);
+      log(out, "debug", `${entry.prefix}: data dropped: ${payload}`, "packet");
       return;
     }
+    entry.lastSeen = now;
     if (payload.length === 0) return;
     const code = payload[0];
     const data = payload.subarray(1);
@@ -510,7 +540,7 @@ export class PeerProtocol {
   ): void {
     const d = decodeLocalDatagram(packet);
     if (d instanceof PacketError) {
-      log(out, "debug", `local datagram ignored: ${d}`);
+      log(out, "debug", `local datagram ignored: ${d}`, "packet");
       return;
     }
     const code = d.code & 0x7f;
@@ -534,6 +564,6 @@ export class PeerProtocol {
   }
 }
 
-function log(out: PeerAction[], level: PeerLogLevel, msg: string): void {
-  out.push({ type: "log", level, msg });
+function log(out: PeerAction[], level: PeerLogLevel, msg: string, drop?: DropKind): void {
+  out.push(drop ? { type: "log", level, msg, drop } : { type: "log", level, msg });
 }

@@ -31,6 +31,8 @@ export class PeerSession {
   /** Remote network version blob as last received (empty: unknown). */
   version: Uint8Array = new Uint8Array(0);
   secret: Uint8Array;
+  /** When the last authenticated packet from the peer arrived (ms; status output). */
+  lastSeen: number | undefined;
   inSeq = SEQ_HELLO;
   outSeq = SEQ_HELLO;
   /** CONFIRMED, 0 (no send pending, not confirmed) or time of the first unanswered send. */

@@ -6,7 +6,7 @@
 import dgram from "node:dgram";
 import { type Logger, logger } from "../../log.ts";
 import { type Bits, subnetAnycast } from "../../wire/prefix.ts";
-import type { PeerAction, SendTarget } from "./actions.ts";
+import type { DropKind, PeerAction, SendTarget } from "./actions.ts";
 import type { PeerProtocol } from "./protocol.ts";
 
 /** re6st's UDP port for node-to-node messages. */
@@ -33,6 +33,8 @@ export interface PeerSocketOptions {
   onMessage?: (peer: Bits, code: number, data: Uint8Array) => void;
   /** The network version changed: fetch parameters after `delayMs`. */
   onNewVersion?: (delayMs: number) => void;
+  /** Counts dropped input (invalid datagrams, failed handshakes) for metrics. */
+  onDrop?: (kind: DropKind) => void;
   /** Logger for drops and session events (default scope "peer"). */
   log?: Logger;
   /** Observer of every datagram handed to the socket (tracing, tests). */
@@ -128,6 +130,7 @@ export class PeerSocket {
           break;
         case "log":
           this.log[a.level](a.msg);
+          if (a.drop) this.opts.onDrop?.(a.drop);
           break;
       }
     }

@@ -30,7 +30,8 @@
  * the daemon re-execs when they change (§7.4), so it simply builds a new core.
  *
  * Queries (no side effects): `nextWake()`, `status()`, `clientPeers()` then `servedPeers()` (the
- * code 5 answer), `interfaces()` (every client TAP name made so far), `servesRevokedClient()`.
+ * code 5 answer), `interfaces()` (every client TAP name made so far), `servesRevokedClient()`,
+ * `counters()` (attempts, failures and losses of client tunnels, for metrics).
  * External IP reports of route-up (§10.8) are the address-discovery shell's business, not the
  * core's; `max_clients` is enforced by OpenVPN (`--max-clients`).
  *
@@ -118,8 +119,28 @@ export interface ClientTunnel {
 
 /** Summary of the manager's state for status output and the code 5 answer. */
 export interface TunnelStatus {
-  clients: Array<{ peer: Bits; ifname: string; established: boolean; destroying: boolean }>;
-  served: Array<{ peer: Bits; ifname: string }>;
+  clients: Array<{
+    peer: Bits;
+    ifname: string;
+    established: boolean;
+    destroying: boolean;
+    /** protocol of the endpoint being used (as advertised, e.g. `udp`, `tcp6`) */
+    proto: string;
+    /** when the current OpenVPN attempt started (seconds) */
+    since: number;
+  }>;
+  /** `since`: when the client connected (seconds); `destroying`: it asked us to drop it */
+  served: Array<{ peer: Bits; ifname: string; since: number; destroying: boolean }>;
+}
+
+/** Client tunnel attempts and their outcomes since the manager was made (for metrics). */
+export interface TunnelCounters {
+  /** OpenVPN clients started, by endpoint protocol */
+  attempts: Record<string, number>;
+  /** attempts that ended before the tunnel came up, by endpoint protocol */
+  failures: Record<string, number>;
+  /** established client tunnels that went down unasked */
+  lost: number;
 }
 
 /** Decision core of the node's tunnel manager; see the module header. */
@@ -142,8 +163,8 @@ export class TunnelManager {
   /** client tunnels by peer */
   readonly #connections = new Map<Bits, ClientTunnel>();
   readonly #byId = new Map<number, ClientTunnel>();
-  /** served peers: prefix → server interface → client cert serial */
-  readonly #served = new Map<Bits, Map<string, bigint>>();
+  /** served peers: prefix → server interface → client cert serial and connection time */
+  readonly #served = new Map<Bits, Map<string, { serial: bigint; since: number }>>();
   readonly #connecting = new Set<Bits>();
   readonly #clientKills = new Map<Bits, ClientDestruction>();
   readonly #serverKills = new Map<Bits, ServerDestruction>();
@@ -164,6 +185,7 @@ export class TunnelManager {
   #bootstrapAskedAt = 0;
   #nextBootstrapAsk = 0;
   #out: Command[] = [];
+  readonly #counters: TunnelCounters = { attempts: {}, failures: {}, lost: 0 };
 
   constructor(o: TunnelManagerOptions) {
     this.#o = o;
@@ -271,13 +293,16 @@ export class TunnelManager {
     if (!t) return this.#flush();
     if (t.serial !== undefined) {
       this.#log.info(`tunnel to ${t.peer} lost`);
+      this.#counters.lost++;
       this.#tunnelLost = true;
       this.#remove(t);
     } else if (t.index + 1 < t.endpoints.length) {
+      this.#count(this.#counters.failures, t);
       this.#byId.delete(t.id);
       t.index++;
       this.#spawn(now, t);
     } else {
+      this.#count(this.#counters.failures, t);
       this.#remove(t); // the peer stays blacklisted (try = 1)
     }
     return this.#flush();
@@ -285,7 +310,7 @@ export class TunnelManager {
 
   /** A client connects to our server on `ifname`: CRL check and duplicate resolution (§10.4). */
   clientConnected(
-    _now: number,
+    now: number,
     peer: Bits,
     ifname: string,
     serial: bigint,
@@ -297,7 +322,7 @@ export class TunnelManager {
     }
     let ifaces = this.#served.get(peer);
     if (!ifaces) this.#served.set(peer, ifaces = new Map());
-    ifaces.set(ifname, serial);
+    ifaces.set(ifname, { serial, since: now });
     if (ip !== undefined) this.#out.push(...this.#gateways.add(ip, false));
     const mine = this.#connections.get(peer);
     if (mine && this.prefix < peer) {
@@ -376,7 +401,7 @@ export class TunnelManager {
   /** True if a client we serve is revoked (the daemon then restarts, §7.4). */
   servesRevokedClient(): boolean {
     for (const ifaces of this.#served.values()) {
-      for (const serial of ifaces.values()) if (this.#crl.has(serial)) return true;
+      for (const { serial } of ifaces.values()) if (this.#crl.has(serial)) return true;
     }
     return false;
   }
@@ -402,11 +427,24 @@ export class TunnelManager {
       ifname: t.ifname,
       established: t.serial !== undefined,
       destroying: this.#clientKills.has(t.peer),
+      proto: t.endpoints[t.index].proto,
+      since: t.startedAt,
     }));
     const served = [...this.#served].flatMap(([peer, ifaces]) =>
-      [...ifaces.keys()].map((ifname) => ({ peer, ifname }))
+      [...ifaces].map(([ifname, { since }]) => ({
+        peer,
+        ifname,
+        since,
+        destroying: this.#serverKills.get(peer)?.ifname === ifname,
+      }))
     );
     return { clients, served };
+  }
+
+  /** Client tunnel attempts, failures and losses so far (a copy). */
+  counters(): TunnelCounters {
+    const c = this.#counters;
+    return { attempts: { ...c.attempts }, failures: { ...c.failures }, lost: c.lost };
   }
 
   /** Prefixes of our client-tunnel peers (established or not). */
@@ -590,7 +628,13 @@ export class TunnelManager {
     return true;
   }
 
+  #count(into: Record<string, number>, t: ClientTunnel): void {
+    const proto = t.endpoints[t.index].proto;
+    into[proto] = (into[proto] ?? 0) + 1;
+  }
+
   #spawn(now: number, t: ClientTunnel): void {
+    this.#count(this.#counters.attempts, t);
     t.id = this.#nextId++;
     t.startedAt = now;
     this.#byId.set(t.id, t);

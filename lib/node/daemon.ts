@@ -1,0 +1,540 @@
+/**
+ * `re6st node` — the node daemon (spec §1.5, §2.1, §8–§12): wires the finished pieces together.
+ *
+ * Start-up (§1.5 order): options → own certificate (checked at `ownCertificateCheckTime`) → log
+ * file → kill leftovers of a crashed run → peer cache → network parameters (cached and
+ * CA-signed, else a blocking fetch with back-off) → subtrees probe → DH → advertised address →
+ * UDP 326 peer protocol → OpenVPN servers → node address and `unreachable` route → babeld
+ * (supervised) → `--up` → `--daemon` commands → main loop (the tunnel manager core ticked every
+ * second; its commands run by `CommandExecutor`).
+ *
+ * Exit: SIGINT/SIGTERM → status 0; SIGHUP/SIGUSR2 → 255 (systemd restarts the service);
+ * SIGUSR1 reopens the log file. Clean-up order: babeld first (wildcard retractions), client
+ * tunnels, `--daemon` commands, OpenVPN servers and TAP devices, routes and address, peer
+ * socket, run directory, cache trimmed to `client_count`.
+ * A parameter change that needs a restart (§7.4) runs the clean-up and starts again in-process
+ * (same PID: the equivalent of re6stnet's re-exec).
+ *
+ * Not done yet (logged when asked for): `--client` mode, `--test`, IPv4 payload, multicast,
+ * certificate renewal, the hourly parameter self-check; UPnP plugs into `AddressBook`.
+ */
+import { parseCommandLine } from "../config/cli.ts";
+import { type NodeOptions, nodeSchema } from "../config/node_options.ts";
+import { logger, setVerbosity } from "../log.ts";
+import { parseCa } from "../pki/ca.ts";
+import { parseNodeCertificate } from "../pki/certificate.ts";
+import { loadPrivateKey } from "../pki/keys.ts";
+import { ownCertificateCheckTime, verifyCertificate } from "../pki/verify.ts";
+import { RegistryClient } from "../registry/client.ts";
+import { PROTOCOL } from "../version.ts";
+import { bitsToCidr, bitsToCn, cnToBits, nodeAddress } from "../wire/prefix.ts";
+import { AddressBook } from "./address_book.ts";
+import { babeldArgs, babelSocketPath } from "./babel/args.ts";
+import { EMPTY_VIEW, type RoutingView } from "./babel/view.ts";
+import { BabelSupervisor } from "./babel_supervisor.ts";
+import { SqlitePeerCache } from "./cache/sqlite_cache.ts";
+import { freshView } from "./control/fresh_view.ts";
+import { NodeControl } from "./control/server.ts";
+import { CommandExecutor } from "./executor.ts";
+import { killLeftovers } from "./leftovers.ts";
+import { LogFile } from "./log_file.ts";
+import { type Protocol, serverInterface } from "./openvpn/args.ts";
+import { OpenvpnShell } from "./openvpn/tunnels.ts";
+import { deleteTap } from "./openvpn/tap.ts";
+import {
+  fetchParams,
+  needsRestart,
+  type NetworkParams,
+  obtainParams,
+  readParams,
+} from "./params.ts";
+import { createPeerProtocol } from "./peer/setup.ts";
+import { PeerSocket } from "./peer/socket.ts";
+import {
+  configureNodeAddressing,
+  type NodeAddressing,
+  probeSubtrees,
+  removeNodeAddressing,
+} from "./system/ip.ts";
+import { growingBackoff } from "./tunnel/backoff.ts";
+import { TunnelManager } from "./tunnel/manager.ts";
+
+const log = logger("node");
+
+/** Exit status asking `run` to start the daemon again in-process. */
+const RESTART = -1;
+/** Retry delay of a failed parameter fetch after a version change (§9.6). */
+const NEW_VERSION_RETRY_MS = 300_000;
+
+/** Why the main loop ends: an exit status, or RESTART. */
+class Stopper {
+  #resolve!: (status: number) => void;
+  readonly stopped: Promise<number>;
+  #done = false;
+
+  constructor() {
+    this.stopped = new Promise((r) => this.#resolve = r);
+  }
+
+  stop(status: number): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.#resolve(status);
+  }
+}
+
+function absolute(path: string): string {
+  return path.startsWith("/") ? path : `${Deno.cwd()}/${path}`;
+}
+
+function sleep(ms: number, abort: Promise<unknown>): Promise<unknown> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([new Promise((r) => timer = setTimeout(r, ms)), abort]).finally(() =>
+    clearTimeout(timer)
+  );
+}
+
+/** One life of the daemon, from start-up to clean-up. */
+class Daemon {
+  readonly #o: NodeOptions;
+  readonly #stop: Stopper;
+  readonly #cleanups: Array<[string, () => Promise<unknown> | unknown]> = [];
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
+  #view: RoutingView = EMPTY_VIEW;
+
+  constructor(o: NodeOptions, stop: Stopper) {
+    this.#o = o;
+    this.#stop = stop;
+  }
+
+  #later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.#timers.delete(t);
+      fn();
+    }, ms);
+    this.#timers.add(t);
+  }
+
+  /** Runs until stopped; returns the exit status (or RESTART). */
+  async run(): Promise<number> {
+    try {
+      const ok = await this.#start();
+      if (ok !== 0) return ok;
+      return await this.#stop.stopped;
+    } catch (e) {
+      log.error(`fatal: ${(e as Error).stack ?? e}`);
+      return 1;
+    } finally {
+      await this.#cleanup();
+    }
+  }
+
+  async #cleanup(): Promise<void> {
+    for (const t of this.#timers) clearTimeout(t);
+    this.#timers.clear();
+    // registered in start-up order, run in the §1.5 clean-up order
+    const order = [
+      "timer",
+      "control",
+      "babeld",
+      "tunnels",
+      "daemons",
+      "openvpn",
+      "addressing",
+      "peers",
+      "rundir",
+      "cache",
+    ];
+    for (const name of order) {
+      for (const [n, fn] of this.#cleanups) {
+        if (n !== name) continue;
+        try {
+          await fn();
+        } catch (e) {
+          log.warn(`clean-up of ${name}: ${(e as Error).message}`);
+        }
+      }
+    }
+  }
+
+  async #start(): Promise<number> {
+    const o = this.#o;
+    const started = Date.now();
+    const caPem = await Deno.readTextFile(o.ca);
+    const certPem = await Deno.readTextFile(o.cert);
+    const keyPem = await Deno.readTextFile(o.key);
+    const ca = parseCa(caPem);
+    const cert = parseNodeCertificate(certPem);
+    const key = loadPrivateKey(keyPem);
+    const check = verifyCertificate(cert, ca, {
+      at: ownCertificateCheckTime(cert, ca, new Date()),
+    });
+    if (!check.ok) {
+      log.error(`our certificate is unusable: ${check.reason}`);
+      return 1;
+    }
+    const network = ca.network;
+    const prefix = cert.prefix;
+    const subnet = network + prefix;
+    const myIp = nodeAddress(subnet);
+    log.info(`starting node ${cert.cn} (${myIp}) in network ${bitsToCidr(network)}`);
+    for (const flag of ["client", "test", "multicast"] as const) {
+      if (o[flag]) log.warn(`--${flag} is not supported yet; ignored`);
+    }
+
+    await Deno.mkdir(o.run, { recursive: true, mode: 0o700 });
+    await Deno.mkdir(o.state, { recursive: true });
+    const killed = await killLeftovers(absolute(o.run));
+    if (killed) log.info(`killed ${killed} leftover processes`);
+    const control = await NodeControl.start(absolute(o.run));
+    this.#cleanups.push(["control", () => control.close()]);
+
+    const cache = new SqlitePeerCache(`${o.state}/cache.db`, prefix, Math.random);
+    this.#cleanups.push(["cache", () => cache.close()]);
+    const registry = new RegistryClient({
+      url: o.registry,
+      session: { ca: caPem, key, prefix },
+    });
+    const params = await obtainParams({
+      client: registry,
+      cache,
+      key,
+      caKey: ca.publicKey,
+      prefix,
+      aborted: this.#stop.stopped,
+      observe: control.metrics.fetched,
+    });
+    if (!params) return 0;
+    if (params.minProtocol > PROTOCOL) {
+      log.error(`our protocol ${PROTOCOL} is too old for this network (${params.minProtocol})`);
+      return 1;
+    }
+    if (params.protocol > PROTOCOL) {
+      log.warn(`the registry runs a newer protocol (${params.protocol}); please upgrade`);
+    }
+    if (params.ipv4) log.warn("IPv4 payload (--ipv4 on the registry) is not supported yet");
+    const clientCount = o.clientCount ?? params.clientCount;
+    const maxClients = o.maxClients ?? params.maxClients;
+    const timeout = 4 * params.hello;
+
+    const subtrees = await probeSubtrees();
+    const disabled = new Set<string>(o.disabledProtos);
+    if (!subtrees) {
+      log.warn("kernel without IPv6 subtrees: tcp6/udp6 tunnels disabled");
+      disabled.add("tcp6").add("udp6");
+    }
+    const servers = new Map<Protocol, number>();
+    if (maxClients > 0) {
+      for (const { port, proto } of o.pp) {
+        if (!disabled.has(proto) && !servers.has(proto)) servers.set(proto, port);
+      }
+    }
+    const dh = servers.size ? await this.#dhFile(registry) : "";
+    if (dh === undefined) return 0;
+
+    const book = new AddressBook(
+      o.ip,
+      [...servers].map(([proto, port]) => ({ proto, port })),
+      { country: o.country },
+    );
+    const publish = () => {
+      const text = book.toString();
+      if (text) cache.setMyAddress(text);
+      else cache.deleteMyAddress();
+      log.info(`our address: ${text || "(none yet)"}`);
+    };
+    publish();
+
+    const core = new TunnelManager({
+      prefix,
+      registryPrefix: params.registryPrefix,
+      clientCount,
+      hello: params.hello,
+      tunnelRefresh: params.tunnelRefresh,
+      crl: params.crl,
+      neighbours: o.neighbours.map(cnToBits),
+      disabledProtocols: disabled,
+      sameCountry: params.sameCountry,
+      ourCountry: o.country ? { ipv4: o.country, ipv6: o.country } : undefined,
+      remoteGateways: o.remoteGateways,
+      cache,
+      random: Math.random,
+      now: Date.now() / 1000,
+      bootstrapBackoff: growingBackoff(),
+    });
+    const now = () => Date.now() / 1000;
+    const tunnelList = () => {
+      const clients = core.clientPeers();
+      return `${clients.length} ${[...clients, ...core.servedPeers()].map(bitsToCn).join(" ")}`
+        .trim();
+    };
+
+    // peer protocol (UDP 326)
+    const wired: { executor?: CommandExecutor } = {};
+    const machine = createPeerProtocol({
+      caPem,
+      certPem,
+      keyPem,
+      version: params.version,
+      crl: params.crl,
+      registryPrefix: params.registryPrefix,
+      addresses: () => cache.getMyAddress() ?? "",
+      tunnelList,
+    });
+    const dec = new TextDecoder();
+    const peers = await PeerSocket.open({
+      machine,
+      onMessage: (peer, code, data) => {
+        queueMicrotask(() => {
+          const executor = wired.executor;
+          if (!executor) return;
+          if (code === 1 && data.length > 0) {
+            executor.execute(core.addressReceived(now(), peer, dec.decode(data)));
+          } else if (code === 2 || code === 3) {
+            executor.execute(core.messageReceived(now(), peer, code));
+          } else {
+            log.debug(`${bitsToCn(peer)}: code ${code} answer ignored`);
+          }
+        });
+      },
+      onNewVersion: (delayMs) => this.#later(delayMs, () => newVersion()),
+      onDrop: control.metrics.dropped,
+    });
+    this.#cleanups.push(["peers", () => peers.close()]);
+
+    // OpenVPN
+    const shell = await OpenvpnShell.start({
+      runDir: absolute(o.run),
+      ca: absolute(o.ca),
+      cert: absolute(o.cert),
+      key: absolute(o.key),
+      dh,
+      encrypt: params.encrypt,
+      timeout,
+      maxClients: Math.max(1, maxClients),
+      extra: o.openvpnArgs,
+      logDir: o.ovpnlog ? absolute(o.log) : undefined,
+    }, {
+      decide: (c) => wired.executor?.clientConnect(c) ?? false,
+      disconnected: (c) => wired.executor?.clientDisconnect(c),
+      event: (e) => wired.executor?.tunnelEvent(e),
+    });
+    const serverIfaces = [...servers.keys()].map(serverInterface);
+    this.#cleanups.push(["openvpn", async () => {
+      await shell.close();
+      for (const iface of [...serverIfaces, ...core.interfaces()]) await deleteTap(iface);
+    }]);
+    for (const [proto, port] of servers) {
+      await shell.startServer(proto, port);
+      log.info(`OpenVPN server ${serverInterface(proto)} on port ${port}`);
+    }
+
+    // node address and routes
+    const addressing: NodeAddressing = {
+      iface: o.mainInterface,
+      address: myIp,
+      subnetCidr: bitsToCidr(subnet),
+      networkCidr: bitsToCidr(network),
+    };
+    await configureNodeAddressing(addressing);
+    this.#cleanups.push(["addressing", () => removeNodeAddressing(addressing)]);
+
+    // babeld
+    const clientIfaces = Array.from({ length: clientCount }, (_, i) => `re6stnet${i + 1}`);
+    await Deno.mkdir(o.log, { recursive: true });
+    const babel = await BabelSupervisor.start({
+      args: babeldArgs({
+        hello: params.hello,
+        logDir: absolute(o.log),
+        stateDir: absolute(o.state),
+        runDir: absolute(o.run),
+        network: bitsToCidr(network),
+        myIp,
+        subnetLen: subnet.length,
+        babelDefault: params.babelDefault,
+        hmacSign: params.hmacSign,
+        hmacAccept: params.hmacAccept,
+        gateway: o.gateway,
+        subtrees,
+        extraArgs: o.babeldArgs,
+        tunnelInterfaces: [...serverIfaces, ...clientIfaces],
+        lanInterfaces: o.interfaces,
+      }),
+      socketPath: babelSocketPath(absolute(o.run)),
+      outputFile: `${absolute(o.log)}/babeld.out`,
+    });
+    this.#cleanups.push(["babeld", () => babel.stop()]);
+
+    const ex = new CommandExecutor({
+      core,
+      openvpn: shell,
+      babel: () => babel.socket,
+      peers,
+      registry,
+      network,
+      now,
+      onExternalIp: (ip) => {
+        if (book.learn(ip)) publish();
+      },
+      onView: (view) => this.#view = view,
+    });
+    wired.executor = ex;
+    this.#cleanups.push(["tunnels", async () => {
+      ex.execute(core.shutdown());
+      await ex.settle();
+      ex.close();
+    }]);
+
+    // parameter changes (§9.6, §7.4)
+    let current: NetworkParams = params;
+    const newVersion = async (): Promise<void> => {
+      const changed = await fetchParams(registry, cache, key, control.metrics.fetched);
+      if (changed === undefined) {
+        this.#later(NEW_VERSION_RETRY_MS, () => newVersion());
+        return;
+      }
+      const fresh = readParams(cache, ca.publicKey);
+      if (typeof fresh === "string") {
+        log.warn(`new parameters unusable: ${fresh}`);
+        return;
+      }
+      current = fresh;
+      machine.setVersion(fresh.version);
+      peers.setCrl(fresh.crl);
+      ex.execute(core.updateCrl(now(), fresh.crl));
+      peers.broadcastVersion(this.#view.neighbourPrefixes());
+      if (changed.length) log.info(`network parameters changed: ${changed.join(", ")}`);
+      const revoked = fresh.crl.includes(cert.serial);
+      if (
+        revoked || fresh.minProtocol > PROTOCOL || core.servesRevokedClient() ||
+        needsRestart(changed, clientCount > 0)
+      ) {
+        const delay = revoked ? 0 : 1000 + 1000 * fresh.delayRestart;
+        log.info(`restarting in ${delay / 1000} s to apply the new parameters`);
+        this.#later(delay, () => this.#stop.stop(RESTART));
+      }
+    };
+
+    // --up, --daemon
+    const env = {
+      re6stnet_iface: o.mainInterface,
+      re6stnet_ip: myIp,
+      re6stnet_subnet: bitsToCidr(subnet),
+      re6stnet_network: bitsToCidr(network),
+    };
+    if (o.up) {
+      const r = await new Deno.Command("sh", { args: ["-c", o.up], env }).output();
+      if (!r.success) {
+        log.error(`--up command exited with ${r.code}`);
+        return r.code;
+      }
+    }
+    const daemons = o.daemons.map((cmd) =>
+      new Deno.Command("sh", { args: ["-c", cmd], env, stdin: "null" }).spawn()
+    );
+    this.#cleanups.push(["daemons", async () => {
+      for (const child of daemons) {
+        try {
+          child.kill("SIGTERM");
+        } catch { /* exited */ }
+        const t = setTimeout(() => {
+          try {
+            child.kill("SIGKILL");
+          } catch { /* exited */ }
+        }, 5000);
+        await child.status;
+        clearTimeout(t);
+      }
+    }]);
+
+    control.setSource(async () => ({
+      cn: cert.cn,
+      prefix,
+      network,
+      address: myIp,
+      advertised: cache.getMyAddress() ?? "",
+      registry: o.registry,
+      params: current,
+      startedAt: started,
+      servers: [...servers].map(([proto, port]) => ({
+        proto,
+        port,
+        ifname: serverInterface(proto),
+      })),
+      tunnels: core.status(),
+      tunnelCounters: core.counters(),
+      view: await freshView(babel.socket, network, this.#view),
+      sessions: machine.peerPrefixes().flatMap((p) => machine.peer(p, Date.now()) ?? []),
+      cache: cache.listPeers(),
+      babeld: { pid: babel.pid, restarts: babel.restarts },
+    }));
+
+    // main loop
+    ex.execute(core.tick(now()));
+    const tick = setInterval(() => ex.execute(core.tick(now())), 1000);
+    this.#cleanups.push(["timer", () => clearInterval(tick)]);
+    this.#cleanups.push(["rundir", () => Deno.remove(o.run, { recursive: true })]);
+    log.info(`node ${cert.cn} running (client_count ${clientCount}, hello ${params.hello})`);
+    return 0;
+  }
+
+  /** `--dh`, else `<state>/dh.pem`, fetched once from the registry (back-off 1, 2, 4 … 60 s). */
+  async #dhFile(registry: RegistryClient): Promise<string | undefined> {
+    const o = this.#o;
+    if (o.dh) return absolute(o.dh);
+    const path = absolute(`${o.state}/dh.pem`);
+    try {
+      await Deno.stat(path);
+      return path;
+    } catch { /* fetch it */ }
+    let done = false;
+    this.#stop.stopped.then(() => done = true);
+    for (let attempt = 0; !done; attempt++) {
+      const pem = await registry.getDh().catch(() => undefined);
+      if (pem) {
+        await Deno.writeTextFile(`${path}.new`, pem);
+        await Deno.rename(`${path}.new`, path);
+        return path;
+      }
+      const wait = Math.min(60, 2 ** attempt);
+      log.warn(`cannot get DH parameters from the registry; retrying in ${wait} s`);
+      await sleep(wait * 1000, this.#stop.stopped);
+    }
+    return undefined;
+  }
+}
+
+/** Runs this machine's re6st node until a signal; returns the exit status. */
+export async function run(args: string[]): Promise<number> {
+  const opts = parseCommandLine(nodeSchema, args);
+  if (typeof opts === "number") return opts;
+  setVerbosity(opts.verbose);
+  try {
+    await Deno.mkdir(opts.log, { recursive: true });
+  } catch { /* LogFile falls back to stderr */ }
+  const logFile = new LogFile(`${opts.log}/re6stnet.log`);
+  logFile.open();
+  let stopper = new Stopper();
+  const handlers: Array<[Deno.Signal, () => void]> = [
+    ["SIGINT", () => stopper.stop(0)],
+    ["SIGTERM", () => stopper.stop(0)],
+    ["SIGHUP", () => stopper.stop(255)],
+    ["SIGUSR2", () => stopper.stop(255)],
+    ["SIGUSR1", () => logFile.open()],
+  ];
+  for (const [sig, fn] of handlers) Deno.addSignalListener(sig, fn);
+  try {
+    for (;;) {
+      const status = await new Daemon(opts, stopper).run();
+      if (status !== RESTART) {
+        log.info(`exiting with status ${status}`);
+        return status;
+      }
+      log.info("restarting");
+      stopper = new Stopper();
+    }
+  } finally {
+    for (const [sig, fn] of handlers) Deno.removeSignalListener(sig, fn);
+    logFile.close();
+  }
+}
