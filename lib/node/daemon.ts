@@ -15,8 +15,10 @@
  * A parameter change that needs a restart (§7.4) runs the clean-up and starts again in-process
  * (same PID: the equivalent of re6stnet's re-exec).
  *
+ * Lifecycle (lib/node/lifecycle): certificate/CA renewal at start-up and at the computed dates.
+ *
  * Not done yet (logged when asked for): `--client` mode, `--test`, IPv4 payload, multicast,
- * certificate renewal, the hourly parameter self-check; UPnP plugs into `AddressBook`.
+ * the hourly parameter self-check; UPnP plugs into `AddressBook`.
  */
 import { parseCommandLine } from "../config/cli.ts";
 import { type NodeOptions, nodeSchema } from "../config/node_options.ts";
@@ -58,6 +60,7 @@ import {
 } from "./system/ip.ts";
 import { growingBackoff } from "./tunnel/backoff.ts";
 import { TunnelManager } from "./tunnel/manager.ts";
+import { RenewalSchedule } from "./lifecycle/renewal_schedule.ts";
 
 const log = logger("node");
 
@@ -213,6 +216,18 @@ class Daemon {
       log.warn(`the registry runs a newer protocol (${params.protocol}); please upgrade`);
     }
     if (params.ipv4) log.warn("IPv4 payload (--ipv4 on the registry) is not supported yet");
+    // lifecycle: certificate renewal before the certificate is used, then at the computed dates
+    const renewal = new RenewalSchedule({
+      registry,
+      certPath: o.cert,
+      caPath: o.ca,
+      crl: params.crl,
+      now: Date.now,
+      onRenewed: () => this.#stop.stop(RESTART),
+    });
+    this.#cleanups.push(["timer", () => renewal.stop()]);
+    const renewed = await renewal.check();
+    if (renewed.certRenewed || renewed.caRenewed) return RESTART;
     const clientCount = o.clientCount ?? params.clientCount;
     const maxClients = o.maxClients ?? params.maxClients;
     const timeout = 4 * params.hello;
