@@ -15,9 +15,10 @@
  * A parameter change that needs a restart (§7.4) runs the clean-up and starts again in-process
  * (same PID: the equivalent of re6stnet's re-exec).
  *
- * Lifecycle (lib/node/lifecycle): certificate/CA renewal at start-up and at the computed dates.
+ * Lifecycle (lib/node/lifecycle): certificate/CA renewal at start-up and at the computed dates,
+ * IPv4 payload, default-route checks.
  *
- * Not done yet (logged when asked for): `--client` mode, `--test`, IPv4 payload, multicast,
+ * Not done yet (logged when asked for): `--client` mode, `--test`, multicast,
  * the hourly parameter self-check; UPnP plugs into `AddressBook`.
  */
 import { parseCommandLine } from "../config/cli.ts";
@@ -60,6 +61,9 @@ import {
 } from "./system/ip.ts";
 import { growingBackoff } from "./tunnel/backoff.ts";
 import { TunnelManager } from "./tunnel/manager.ts";
+import { checkGatewayRoutes } from "./lifecycle/gateway_check.ts";
+import { removeIpv4Plan, setupIpv4Payload } from "./lifecycle/ipv4_kernel.ts";
+import { babelIpv4, openvpnIfconfig } from "./lifecycle/ipv4_payload.ts";
 import { RenewalSchedule } from "./lifecycle/renewal_schedule.ts";
 
 const log = logger("node");
@@ -215,7 +219,6 @@ class Daemon {
     if (params.protocol > PROTOCOL) {
       log.warn(`the registry runs a newer protocol (${params.protocol}); please upgrade`);
     }
-    if (params.ipv4) log.warn("IPv4 payload (--ipv4 on the registry) is not supported yet");
     // lifecycle: certificate renewal before the certificate is used, then at the computed dates
     const renewal = new RenewalSchedule({
       registry,
@@ -233,6 +236,7 @@ class Daemon {
     const timeout = 4 * params.hello;
 
     const subtrees = await probeSubtrees();
+    await checkGatewayRoutes({ gateway: o.gateway, subtrees, network: bitsToCidr(network) }, log);
     const disabled = new Set<string>(o.disabledProtos);
     if (!subtrees) {
       log.warn("kernel without IPv6 subtrees: tcp6/udp6 tunnels disabled");
@@ -317,6 +321,13 @@ class Daemon {
     });
     this.#cleanups.push(["peers", () => peers.close()]);
 
+    // lifecycle: IPv4 payload (§5.5), after the tunnel manager, before the servers (§1.5)
+    const v4 = await setupIpv4Payload(params, cert.subjectSerial, {
+      clientTunnels: clientCount > 0,
+      mainInterface: o.mainInterface,
+    }, log);
+    if (v4) this.#cleanups.push(["addressing", () => removeIpv4Plan(v4.plan)]);
+
     // OpenVPN
     const shell = await OpenvpnShell.start({
       runDir: absolute(o.run),
@@ -325,6 +336,7 @@ class Daemon {
       key: absolute(o.key),
       dh,
       encrypt: params.encrypt,
+      ipv4: v4 ? openvpnIfconfig(v4.assignment) : undefined,
       timeout,
       maxClients: Math.max(1, maxClients),
       extra: o.openvpnArgs,
@@ -369,6 +381,7 @@ class Daemon {
         babelDefault: params.babelDefault,
         hmacSign: params.hmacSign,
         hmacAccept: params.hmacAccept,
+        ipv4: v4 ? babelIpv4(v4.assignment) : undefined,
         gateway: o.gateway,
         subtrees,
         extraArgs: o.babeldArgs,
