@@ -32,7 +32,9 @@ function plan(changed: string[], after: Partial<ReactionParams> = {}, over = {})
 }
 
 /** Targets recording what the runner did; timers are kept to be fired by the test. */
-function targets(o: { renews?: boolean; openvpn?: boolean; babeldFails?: boolean } = {}) {
+function targets(
+  o: { renews?: boolean; openvpn?: boolean; babeldFails?: boolean; drop?: boolean } = {},
+) {
   const done: string[] = [];
   const timers: Array<[number, () => unknown]> = [];
   const log: Logger = {
@@ -52,6 +54,7 @@ function targets(o: { renews?: boolean; openvpn?: boolean; babeldFails?: boolean
     },
     restartOpenvpn: o.openvpn ? () => Promise.resolve(void done.push("openvpn")) : undefined,
     reconfigureTunnels: (s) => done.push(`tunnels ${s.clientCount}/${s.tunnelRefresh}`),
+    dropRevokedClients: o.drop ? () => done.push("drop") : undefined,
     renew: () => Promise.resolve(done.push("renew") > 0 && (o.renews ?? true)),
     later: (ms, fn) => timers.push([ms, fn]),
   };
@@ -116,4 +119,16 @@ Deno.test("reaction runner: too old ⇒ daemon restart (which then stops at star
   assert.match(x.done[0], /too old/);
   await x.fire();
   assert.equal(x.done.at(-1), "daemon");
+});
+
+Deno.test("statement 32 (adapted): a revoked served client is disconnected, nothing restarts", async () => {
+  const x = targets({ drop: true });
+  const p = plan(["crl", "version"], {}, { servedClientRevoked: true });
+  assert.equal(await runReaction(p, x.t), "none");
+  assert.deepEqual(x.done, ["drop"]);
+  assert.equal(x.timers.length, 0);
+  const old = targets({ openvpn: true });
+  assert.equal(await runReaction(p, old.t), "children", "without client-kill: OpenVPN restart");
+  await old.fire();
+  assert.deepEqual(old.done, ["openvpn"]);
 });

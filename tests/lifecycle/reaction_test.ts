@@ -45,6 +45,7 @@ function restarts(i: ReactionInput): string[] {
     "restartOpenvpnServers",
     "restartClientTunnels",
     "applyIpv4",
+    "dropRevokedClients",
   ] as const;
   return names.filter((n) => p[n]);
 }
@@ -75,7 +76,7 @@ Deno.test("statement 32 (adapted): tunnel_refresh is applied live; CRL alone res
   assert.equal(planRestarts(planReaction(crl)), false);
   assert.equal(planReaction(crl).tunnels, undefined);
   const served = input(["crl", "version"], {}, { servedClientRevoked: true });
-  assert.deepEqual(restarts(served), ["restartOpenvpnServers"], "drop the client from OpenVPN");
+  assert.deepEqual(restarts(served), ["dropRevokedClients"], "drop the client, restart nothing");
 });
 
 Deno.test("statement 69 (adapted): only the affected children restart, after ≥ 1 s + delay_restart", () => {

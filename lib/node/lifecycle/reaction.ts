@@ -21,8 +21,10 @@
  * |                                      | 0 (servers appear/disappear) restarts the daemon      |
  * | `tunnel_refresh`, `same_country`     | live (full tunnel manager only)                       |
  * | `crl`                                | live (the daemon drops revoked peers and tunnels); a  |
- * |                                      | revoked served client restarts the OpenVPN servers;   |
- * |                                      | our own serial revoked ⇒ renew now, then restart      |
+ * |                                      | revoked served client is disconnected from our        |
+ * |                                      | OpenVPN server (management `client-kill`), where      |
+ * |                                      | re6stnet restarts; our own serial revoked ⇒ renew     |
+ * |                                      | now, then restart                                     |
  * | `min_protocol` above ours            | exit ("too old")                                      |
  * | `protocol` above ours                | warning only                                          |
  * | `version`, `valid_until`, others     | nothing                                               |
@@ -84,6 +86,8 @@ export interface ReactionPlan {
   restartClientTunnels: boolean;
   /** re-apply the IPv4 payload kernel state (`ipv4_payload.ts`) */
   applyIpv4: boolean;
+  /** disconnect served clients whose certificate is now revoked (no restart needed) */
+  dropRevokedClients: boolean;
   /** new tunnel-manager settings, when one of them changed */
   tunnels?: TunnelSettings;
   delayMs: number;
@@ -122,10 +126,10 @@ export function planReaction(i: ReactionInput): ReactionPlan {
     restartDaemon: i.ownRevoked || has(DAEMON_KEYS) ||
       full !== now.clientCount > 0 || (old.maxClients > 0) !== (now.maxClients > 0),
     restartBabeld: has(BABELD_KEYS) || has(IPV4_KEYS) || now.clientCount > old.clientCount,
-    restartOpenvpnServers: has(["encrypt"]) || has(IPV4_KEYS) || i.servedClientRevoked ||
-      now.maxClients !== old.maxClients,
+    restartOpenvpnServers: has(["encrypt"]) || has(IPV4_KEYS) || now.maxClients !== old.maxClients,
     restartClientTunnels: has(["encrypt"]) || has(IPV4_KEYS),
     applyIpv4: has(IPV4_KEYS),
+    dropRevokedClients: i.servedClientRevoked,
     delayMs: i.ownRevoked ? 0 : 1000 + 1000 * Math.max(0, i.after.delayRestart),
     warnings: [],
   };

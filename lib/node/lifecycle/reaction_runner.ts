@@ -1,6 +1,7 @@
 /**
  * Carries out a `ReactionPlan` (reaction.ts) on the running daemon through the few operations it
- * offers. Order: warnings are logged and tunnel settings applied at once; a revoked own
+ * offers. Order: warnings are logged, tunnel settings applied and revoked served clients
+ * disconnected at once; a revoked own
  * certificate is renewed at once and the daemon restarted if that worked; every other restart
  * waits `delayMs` (the new version is gossiped first). What the daemon cannot restart alone
  * (OpenVPN children, when it gives no `restartOpenvpn`) falls back to a whole restart.
@@ -18,6 +19,8 @@ export interface ReactionTargets {
   /** OpenVPN servers and client tunnels with the current parameters (and the IPv4 payload) */
   restartOpenvpn?: () => Promise<void>;
   reconfigureTunnels(s: TunnelSettings): void;
+  /** disconnects served clients whose certificate is revoked; absent ⇒ OpenVPN restart */
+  dropRevokedClients?: () => void;
   /** one renewal pass; true if a new certificate was installed */
   renew(): Promise<boolean>;
   /** runs `fn` after `ms` (a daemon timer, cancelled at clean-up) */
@@ -43,7 +46,12 @@ export async function runReaction(
     t.log.warn("our revoked certificate could not be renewed; retrying tomorrow");
     return "renew-failed";
   }
-  const openvpn = plan.restartOpenvpnServers || plan.restartClientTunnels || plan.applyIpv4;
+  if (plan.dropRevokedClients && t.dropRevokedClients) {
+    t.log.info("disconnecting revoked clients from our OpenVPN servers");
+    t.dropRevokedClients();
+  }
+  const openvpn = plan.restartOpenvpnServers || plan.restartClientTunnels || plan.applyIpv4 ||
+    (plan.dropRevokedClients && !t.dropRevokedClients);
   if (plan.exitTooOld || plan.restartDaemon || (openvpn && !t.restartOpenvpn)) {
     t.log.info(`restarting in ${plan.delayMs / 1000} s to apply the new parameters`);
     t.later(plan.delayMs, () => t.restartDaemon());
