@@ -39,6 +39,10 @@ const commands: Record<string, Command> = {
     summary: "show what a running node sees: tunnels, peers, routes, version",
     run: async () => (await import("./lib/status/run.ts")).run,
   },
+  simulate: {
+    summary: "run the real tunnel manager on thousands of virtual nodes",
+    run: async () => (await import("./lib/sim/main.ts")).run,
+  },
 };
 
 function usage(): string {
