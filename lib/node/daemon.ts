@@ -16,9 +16,13 @@
  * A parameter change that needs a restart (§7.4) runs the clean-up and starts again in-process
  * (same PID: the equivalent of re6stnet's re-exec).
  *
- * Not done yet (logged when asked for): `--client` mode, `--test`, IPv4 payload, multicast,
- * certificate renewal, the hourly parameter self-check. UPnP (`--ip upnp`, or no IPv4 `--ip`)
- * maps our IPv4 servers in the background (`UpnpAddress`, deleted at exit).
+ * Lifecycle (lib/node/lifecycle): certificate/CA renewal at start-up and at the computed dates,
+ * IPv4 payload, default-route checks, the hourly stale check, and parameter changes that restart
+ * only the affected children (babeld) or apply tunnel settings live (reaction.ts). UPnP
+ * (`--ip upnp`, or no IPv4 `--ip`) maps our IPv4 servers in the background (`UpnpAddress`,
+ * deleted at exit).
+ *
+ * Not done yet (logged when asked for): `--client` mode, `--test`, multicast.
  */
 import { parseArgs, parseCommandLine } from "../config/cli.ts";
 import { type NodeOptions, nodeSchema } from "../config/node_options.ts";
@@ -44,13 +48,7 @@ import { type Protocol, serverInterface } from "./openvpn/args.ts";
 import { ServerSupervisor } from "./openvpn/server_supervisor.ts";
 import { OpenvpnShell } from "./openvpn/tunnels.ts";
 import { deleteTap } from "./openvpn/tap.ts";
-import {
-  fetchParams,
-  needsRestart,
-  type NetworkParams,
-  obtainParams,
-  readParams,
-} from "./params.ts";
+import { fetchParams, type NetworkParams, obtainParams, readParams } from "./params.ts";
 import { createPeerProtocol } from "./peer/setup.ts";
 import { PeerSocket } from "./peer/socket.ts";
 import {
@@ -62,6 +60,13 @@ import {
 import { growingBackoff } from "./tunnel/backoff.ts";
 import { TunnelManager } from "./tunnel/manager.ts";
 import { UpnpAddress } from "./upnp/upnp_address.ts";
+import { planReaction } from "./lifecycle/reaction.ts";
+import { runReaction } from "./lifecycle/reaction_runner.ts";
+import { StaleMonitor } from "./lifecycle/stale_check.ts";
+import { checkGatewayRoutes } from "./lifecycle/gateway_check.ts";
+import { removeIpv4Plan, setupIpv4Payload } from "./lifecycle/ipv4_kernel.ts";
+import { babelIpv4, openvpnIfconfig } from "./lifecycle/ipv4_payload.ts";
+import { RenewalSchedule } from "./lifecycle/renewal_schedule.ts";
 
 const log = logger("node");
 
@@ -218,12 +223,24 @@ class Daemon {
     if (params.protocol > PROTOCOL) {
       log.warn(`the registry runs a newer protocol (${params.protocol}); please upgrade`);
     }
-    if (params.ipv4) log.warn("IPv4 payload (--ipv4 on the registry) is not supported yet");
+    // lifecycle: certificate renewal before the certificate is used, then at the computed dates
+    const renewal = new RenewalSchedule({
+      registry,
+      certPath: o.cert,
+      caPath: o.ca,
+      crl: params.crl,
+      now: Date.now,
+      onRenewed: () => this.#stop.stop(RESTART),
+    });
+    this.#cleanups.push(["timer", () => renewal.stop()]);
+    const renewed = await renewal.check();
+    if (renewed.certRenewed || renewed.caRenewed) return RESTART;
     const clientCount = o.clientCount ?? params.clientCount;
     const maxClients = o.maxClients ?? params.maxClients;
     const timeout = 4 * params.hello;
 
     const subtrees = await probeSubtrees();
+    await checkGatewayRoutes({ gateway: o.gateway, subtrees, network: bitsToCidr(network) }, log);
     const disabled = new Set<string>(o.disabledProtos);
     if (!subtrees) {
       log.warn("kernel without IPv6 subtrees: tcp6/udp6 tunnels disabled");
@@ -310,6 +327,13 @@ class Daemon {
     });
     this.#cleanups.push(["peers", () => peers.close()]);
 
+    // lifecycle: IPv4 payload (§5.5), after the tunnel manager, before the servers (§1.5)
+    const v4 = await setupIpv4Payload(params, cert.subjectSerial, {
+      clientTunnels: clientCount > 0,
+      mainInterface: o.mainInterface,
+    }, log);
+    if (v4) this.#cleanups.push(["addressing", () => removeIpv4Plan(v4.plan)]);
+
     // OpenVPN
     const shell = await OpenvpnShell.start({
       runDir: absolute(o.run),
@@ -318,6 +342,7 @@ class Daemon {
       key: absolute(o.key),
       dh,
       encrypt: params.encrypt,
+      ipv4: v4 ? openvpnIfconfig(v4.assignment) : undefined,
       timeout,
       maxClients: Math.max(1, maxClients),
       extra: o.openvpnArgs,
@@ -353,29 +378,33 @@ class Daemon {
     this.#cleanups.push(["addressing", () => removeNodeAddressing(addressing)]);
 
     // babeld
-    const clientIfaces = Array.from({ length: clientCount }, (_, i) => `re6stnet${i + 1}`);
     await Deno.mkdir(o.log, { recursive: true });
-    const babel = await BabelSupervisor.start({
-      args: babeldArgs({
-        hello: params.hello,
-        logDir: absolute(o.log),
-        stateDir: absolute(o.state),
-        runDir: absolute(o.run),
-        network: bitsToCidr(network),
-        myIp,
-        subnetLen: subnet.length,
-        babelDefault: params.babelDefault,
-        hmacSign: params.hmacSign,
-        hmacAccept: params.hmacAccept,
-        gateway: o.gateway,
-        subtrees,
-        extraArgs: o.babeldArgs,
-        tunnelInterfaces: [...serverIfaces, ...clientIfaces],
-        lanInterfaces: o.interfaces,
-      }),
-      socketPath: babelSocketPath(absolute(o.run)),
-      outputFile: `${absolute(o.log)}/babeld.out`,
-    });
+    const startBabel = (p: NetworkParams) => {
+      const clientIfaces = Array.from({ length: core.clientCount }, (_, i) => `re6stnet${i + 1}`);
+      return BabelSupervisor.start({
+        args: babeldArgs({
+          hello: p.hello,
+          logDir: absolute(o.log),
+          stateDir: absolute(o.state),
+          runDir: absolute(o.run),
+          network: bitsToCidr(network),
+          myIp,
+          subnetLen: subnet.length,
+          babelDefault: p.babelDefault,
+          hmacSign: p.hmacSign,
+          hmacAccept: p.hmacAccept,
+          ipv4: v4 ? babelIpv4(v4.assignment) : undefined,
+          gateway: o.gateway,
+          subtrees,
+          extraArgs: o.babeldArgs,
+          tunnelInterfaces: [...serverIfaces, ...clientIfaces],
+          lanInterfaces: o.interfaces,
+        }),
+        socketPath: babelSocketPath(absolute(o.run)),
+        outputFile: `${absolute(o.log)}/babeld.out`,
+      });
+    };
+    let babel = await startBabel(params);
     this.#cleanups.push(["babeld", () => babel.stop()]);
 
     const ex = new CommandExecutor({
@@ -389,7 +418,11 @@ class Daemon {
       onExternalIp: (ip) => {
         if (book.learn(ip)) publish();
       },
-      onView: (view) => this.#view = view,
+      onView: (view) => {
+        this.#view = view;
+        // lifecycle: hourly stale check (§7.5, valid_until honoured)
+        if (stale.onDump(view, Date.now(), current.validUntil)) void newVersion(false);
+      },
     });
     wired.executor = ex;
     this.#cleanups.push(["tunnels", async () => {
@@ -400,12 +433,14 @@ class Daemon {
 
     // parameter changes (§9.6, §7.4)
     let current: NetworkParams = params;
-    const newVersion = async (): Promise<void> => {
+    const stale = new StaleMonitor(params.registryPrefix, prefix, Date.now(), log);
+    const newVersion = async (retry = true): Promise<void> => {
       const changed = await fetchParams(registry, cache, key, control.metrics.fetched);
       if (changed === undefined) {
-        this.#later(NEW_VERSION_RETRY_MS, () => newVersion());
+        if (retry) this.#later(NEW_VERSION_RETRY_MS, () => newVersion());
         return;
       }
+      const previous = current;
       const fresh = readParams(cache, ca.publicKey);
       if (typeof fresh === "string") {
         log.warn(`new parameters unusable: ${fresh}`);
@@ -415,17 +450,42 @@ class Daemon {
       machine.setVersion(fresh.version);
       peers.setCrl(fresh.crl);
       ex.execute(core.updateCrl(now(), fresh.crl));
-      peers.broadcastVersion(this.#view.neighbourPrefixes());
+      // lifecycle: the neighbours of a fresh dump (the last one may predate some of them)
+      peers.broadcastVersion(
+        (await freshView(babel.socket, network, this.#view)).neighbourPrefixes(),
+      );
       if (changed.length) log.info(`network parameters changed: ${changed.join(", ")}`);
-      const revoked = fresh.crl.includes(cert.serial);
-      if (
-        revoked || fresh.minProtocol > PROTOCOL || core.servesRevokedClient() ||
-        needsRestart(changed, clientCount > 0)
-      ) {
-        const delay = revoked ? 0 : 1000 + 1000 * fresh.delayRestart;
-        log.info(`restarting in ${delay / 1000} s to apply the new parameters`);
-        this.#later(delay, () => this.#stop.stop(RESTART));
-      }
+      // lifecycle: restart only what the change needs (§7.4, lib/node/lifecycle/reaction.ts)
+      renewal.setCrl(fresh.crl);
+      await runReaction(
+        planReaction({
+          changed,
+          before: previous,
+          after: fresh,
+          cli: { clientCount: o.clientCount, maxClients: o.maxClients },
+          protocol: PROTOCOL,
+          ownRevoked: fresh.crl.includes(cert.serial),
+          servedClientRevoked: core.servesRevokedClient(),
+        }),
+        {
+          log,
+          restartDaemon: () => this.#stop.stop(RESTART),
+          restartBabeld: async () => {
+            await babel.stop();
+            babel = await startBabel(current);
+          },
+          reconfigureTunnels: (s) => core.reconfigure(now(), s),
+          dropRevokedClients: () => {
+            for (const server of shell.servers.values()) {
+              for (const [cid, c] of server.clients) {
+                if (fresh.crl.includes(c.serial)) server.kill(cid);
+              }
+            }
+          },
+          renew: async () => (await renewal.check()).certRenewed,
+          later: (ms, fn) => this.#later(ms, fn),
+        },
+      );
     };
 
     // --up, --daemon
