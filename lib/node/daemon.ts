@@ -16,7 +16,8 @@
  * A parameter change that needs a restart (§7.4) runs the clean-up and starts again in-process
  * (same PID: the equivalent of re6stnet's re-exec).
  *
- * Not done yet (logged when asked for): `--client` mode, `--test`, IPv4 payload, multicast,
+ * `--test` is evaluated right after the options (test_option.ts); `--multicast` is refused (no
+ * pim-dm). Not done yet (logged when asked for): `--client` mode, IPv4 payload,
  * certificate renewal, the hourly parameter self-check. UPnP (`--ip upnp`, or no IPv4 `--ip`)
  * maps our IPv4 servers in the background (`UpnpAddress`, deleted at exit).
  */
@@ -61,9 +62,14 @@ import {
 } from "./system/ip.ts";
 import { growingBackoff } from "./tunnel/backoff.ts";
 import { TunnelManager } from "./tunnel/manager.ts";
+import { runTest } from "./test_option.ts";
 import { UpnpAddress } from "./upnp/upnp_address.ts";
 
 const log = logger("node");
+
+/** Why `--multicast` is refused (docs/NODE.md). */
+const MULTICAST_REFUSED = "--multicast is not supported: it needs the pim-dm daemon (PIM dense " +
+  "mode), which Debian does not package (pimd is PIM sparse mode, another protocol)";
 
 /** Exit status asking `run` to start the daemon again in-process. */
 const RESTART = -1;
@@ -183,9 +189,7 @@ class Daemon {
     const subnet = network + prefix;
     const myIp = nodeAddress(subnet);
     log.info(`starting node ${cert.cn} (${myIp}) in network ${bitsToCidr(network)}`);
-    for (const flag of ["client", "test", "multicast"] as const) {
-      if (o[flag]) log.warn(`--${flag} is not supported yet; ignored`);
-    }
+    if (o.client) log.warn("--client is not supported yet; ignored");
 
     await Deno.mkdir(o.run, { recursive: true, mode: 0o700 });
     await Deno.mkdir(o.state, { recursive: true });
@@ -544,6 +548,11 @@ export async function run(args: string[]): Promise<number> {
   const first = parseCommandLine(nodeSchema, args);
   if (typeof first === "number") return first;
   let opts = first;
+  if (opts.test !== undefined) return await runTest(opts.test, opts);
+  if (opts.multicast) {
+    console.error(MULTICAST_REFUSED);
+    return 2;
+  }
   setVerbosity(opts.verbose);
   try {
     await Deno.mkdir(opts.log, { recursive: true });
