@@ -17,7 +17,8 @@
  * (same PID: the equivalent of re6stnet's re-exec).
  *
  * `--test` is evaluated right after the options (test_option.ts); `--multicast` is refused (no
- * pim-dm). Not done yet (logged when asked for): `--client` mode, IPv4 payload,
+ * pim-dm); `--client` runs one OpenVPN client (client_mode.ts) beside a tunnel manager with no
+ * client tunnel of its own (the "base" manager). Not done yet: IPv4 payload,
  * certificate renewal, the hourly parameter self-check. UPnP (`--ip upnp`, or no IPv4 `--ip`)
  * maps our IPv4 servers in the background (`UpnpAddress`, deleted at exit).
  */
@@ -38,6 +39,7 @@ import { BabelSupervisor } from "./babel_supervisor.ts";
 import { SqlitePeerCache } from "./cache/sqlite_cache.ts";
 import { freshView } from "./control/fresh_view.ts";
 import { NodeControl } from "./control/server.ts";
+import { CLIENT_MODE_IFACE, ClientModeTunnel, systemLookup } from "./client_mode.ts";
 import { CommandExecutor } from "./executor.ts";
 import { flushBabelRoutes, killLeftovers } from "./leftovers.ts";
 import { LogFile } from "./log_file.ts";
@@ -189,7 +191,6 @@ class Daemon {
     const subnet = network + prefix;
     const myIp = nodeAddress(subnet);
     log.info(`starting node ${cert.cn} (${myIp}) in network ${bitsToCidr(network)}`);
-    if (o.client) log.warn("--client is not supported yet; ignored");
 
     await Deno.mkdir(o.run, { recursive: true, mode: 0o700 });
     await Deno.mkdir(o.state, { recursive: true });
@@ -223,7 +224,8 @@ class Daemon {
       log.warn(`the registry runs a newer protocol (${params.protocol}); please upgrade`);
     }
     if (params.ipv4) log.warn("IPv4 payload (--ipv4 on the registry) is not supported yet");
-    const clientCount = o.clientCount ?? params.clientCount;
+    // --client: a base manager only (no client tunnels of its own) and no servers (§2.1)
+    const clientCount = o.client ? 0 : o.clientCount ?? params.clientCount;
     const maxClients = o.maxClients ?? params.maxClients;
     const timeout = 4 * params.hello;
 
@@ -234,7 +236,7 @@ class Daemon {
       disabled.add("tcp6").add("udp6");
     }
     const servers = new Map<Protocol, number>();
-    if (maxClients > 0) {
+    if (maxClients > 0 && !o.client) {
       for (const { port, proto } of o.pp) {
         if (!disabled.has(proto) && !servers.has(proto)) servers.set(proto, port);
       }
@@ -275,14 +277,18 @@ class Daemon {
       bootstrapBackoff: growingBackoff(),
     });
     const now = () => Date.now() / 1000;
+    const wired: {
+      executor?: CommandExecutor;
+      servers?: ServerSupervisor;
+      client?: ClientModeTunnel;
+    } = {};
     const tunnelList = () => {
+      if (wired.client) return wired.client.tunnelList();
       const clients = core.clientPeers();
       return `${clients.length} ${[...clients, ...core.servedPeers()].map(bitsToCn).join(" ")}`
         .trim();
     };
 
-    // peer protocol (UDP 326)
-    const wired: { executor?: CommandExecutor; servers?: ServerSupervisor } = {};
     const machine = createPeerProtocol({
       caPem,
       certPem,
@@ -293,6 +299,7 @@ class Daemon {
       addresses: () => cache.getMyAddress() ?? "",
       tunnelList,
     });
+    // peer protocol (UDP 326)
     const dec = new TextDecoder();
     const peers = await PeerSocket.open({
       machine,
@@ -330,6 +337,7 @@ class Daemon {
       decide: (c) => wired.executor?.clientConnect(c) ?? false,
       disconnected: (c) => wired.executor?.clientDisconnect(c),
       event: (e) => {
+        wired.client?.event(e);
         wired.executor?.tunnelEvent(e);
         if (e.type === "server-exit") wired.servers?.exited(e.proto, e.status.code);
       },
@@ -345,6 +353,11 @@ class Daemon {
       log.info(`OpenVPN server ${serverInterface(proto)} on port ${port}`);
     }
     wired.servers = new ServerSupervisor(shell, servers);
+    if (o.client) {
+      const client = wired.client = new ClientModeTunnel(shell, o.client, systemLookup);
+      this.#cleanups.push(["tunnels", () => client.stop()]);
+      await client.start();
+    }
 
     // node address and routes
     const addressing: NodeAddressing = {
@@ -357,7 +370,9 @@ class Daemon {
     this.#cleanups.push(["addressing", () => removeNodeAddressing(addressing)]);
 
     // babeld
-    const clientIfaces = Array.from({ length: clientCount }, (_, i) => `re6stnet${i + 1}`);
+    const clientIfaces = o.client
+      ? [CLIENT_MODE_IFACE]
+      : Array.from({ length: clientCount }, (_, i) => `re6stnet${i + 1}`);
     await Deno.mkdir(o.log, { recursive: true });
     const babel = await BabelSupervisor.start({
       args: babeldArgs({
@@ -419,7 +434,10 @@ class Daemon {
       machine.setVersion(fresh.version);
       peers.setCrl(fresh.crl);
       ex.execute(core.updateCrl(now(), fresh.crl));
-      peers.broadcastVersion(this.#view.neighbourPrefixes());
+      // a fresh dump: a base manager (client_count 0, --client) dumps babeld only every
+      // tunnel_refresh, so its last view may be empty
+      const view = await freshView(babel.socket, network, this.#view);
+      peers.broadcastVersion(view.neighbourPrefixes());
       if (changed.length) log.info(`network parameters changed: ${changed.join(", ")}`);
       const revoked = fresh.crl.includes(cert.serial);
       if (
