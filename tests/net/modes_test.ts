@@ -4,13 +4,15 @@
  * (`<registry ip>,1194,tcp`), and a LAN-only node (`-i`, `--client-count 0 --max-clients 0`:
  * no tunnel, no server) whose only way in is the normal node, its babel neighbour on the LAN.
  * Every node must ping6 every other node's re6st address; the client node runs exactly one
- * OpenVPN (on `re6stnet`), the LAN-only node none; all exit 0 on SIGTERM.
+ * OpenVPN (on `re6stnet`) and answers the registry's code 5 and code 4 crawls through it; the
+ * LAN-only node runs no OpenVPN; all exit 0 on SIGTERM.
  */
 import assert from "node:assert/strict";
 import { matrixTable, watchConvergence } from "../../lib/demo/reachability.ts";
 import type { OverlayNode } from "../../lib/demo/overlay.ts";
 import { run } from "../../lib/netns/exec.ts";
-import { canRunNetTests, withNet } from "./harness.ts";
+import { cnToBits } from "../../lib/wire/prefix.ts";
+import { canRunNetTests, waitFor, withNet } from "./harness.ts";
 import { routerNetwork, targetsOf } from "./router_network.ts";
 
 async function start(node: OverlayNode, extra: string[]): Promise<void> {
@@ -50,6 +52,23 @@ Deno.test("modes: --client node and LAN-only node (client-count 0, max-clients 0
     assert.equal(await openvpnCount(client), 1, "client mode runs one OpenVPN");
     assert.match(await run(["ip", "-o", "link"], { ns: client.host.ns }), /: re6stnet[:@]/);
     assert.equal(await openvpnCount(lanOnly), 0, "LAN-only node runs no OpenVPN");
+
+    // the peer protocol runs in client mode: the registry's crawls reach the node through its
+    // single tunnel (code 5: "1 <registry node>", code 4: its software version)
+    const ask = async (method: string) =>
+      JSON.parse(
+        await run(["curl", "-sf", "--max-time", "20", `http://127.0.0.1/${method}`], {
+          ns: registry.host.ns,
+        }),
+      );
+    let topology: Record<string, string[]> = {};
+    await waitFor(async () => {
+      topology = await ask("topology").catch(() => ({}));
+      return topology[""]?.includes(client.cn);
+    }, { timeoutMs: 90_000, intervalMs: 2000, what: "the client node to answer code 5" });
+    assert.deepEqual(topology[client.cn], [registry.cn], "client tunnel to the registry node");
+    const versions: Record<string, string | null> = await ask("versions");
+    assert.match(versions[cnToBits(client.cn)] ?? "", /, /, "code 4 answered");
 
     for (const node of nodes) {
       const status = await node.stop("SIGTERM", 20_000);
