@@ -20,9 +20,9 @@
  * IPv4 payload, default-route checks, the hourly stale check, and parameter changes that restart
  * only the affected children (babeld) or apply tunnel settings live (reaction.ts). UPnP
  * (`--ip upnp`, or no IPv4 `--ip`) maps our IPv4 servers in the background (`UpnpAddress`,
- * deleted at exit).
- *
- * Not done yet (logged when asked for): `--client` mode, `--test`, multicast.
+ * deleted at exit). `--test` is evaluated right after the options (test_option.ts);
+ * `--multicast` is refused (no pim-dm); `--client` runs one OpenVPN client (client_mode.ts) beside
+ * a tunnel manager with no client tunnel of its own (the "base" manager).
  */
 import { parseArgs, parseCommandLine } from "../config/cli.ts";
 import { type NodeOptions, nodeSchema } from "../config/node_options.ts";
@@ -41,6 +41,7 @@ import { BabelSupervisor } from "./babel_supervisor.ts";
 import { SqlitePeerCache } from "./cache/sqlite_cache.ts";
 import { freshView } from "./control/fresh_view.ts";
 import { NodeControl } from "./control/server.ts";
+import { CLIENT_MODE_IFACE, ClientModeTunnel, systemLookup } from "./client_mode.ts";
 import { CommandExecutor } from "./executor.ts";
 import { flushBabelRoutes, killLeftovers } from "./leftovers.ts";
 import { LogFile } from "./log_file.ts";
@@ -59,6 +60,7 @@ import {
 } from "./system/ip.ts";
 import { growingBackoff } from "./tunnel/backoff.ts";
 import { TunnelManager } from "./tunnel/manager.ts";
+import { runTest } from "./test_option.ts";
 import { UpnpAddress } from "./upnp/upnp_address.ts";
 import { planReaction } from "./lifecycle/reaction.ts";
 import { runReaction } from "./lifecycle/reaction_runner.ts";
@@ -69,6 +71,10 @@ import { babelIpv4, openvpnIfconfig } from "./lifecycle/ipv4_payload.ts";
 import { RenewalSchedule } from "./lifecycle/renewal_schedule.ts";
 
 const log = logger("node");
+
+/** Why `--multicast` is refused (docs/NODE.md). */
+const MULTICAST_REFUSED = "--multicast is not supported: it needs the pim-dm daemon (PIM dense " +
+  "mode), which Debian does not package (pimd is PIM sparse mode, another protocol)";
 
 /** Exit status asking `run` to start the daemon again in-process. */
 const RESTART = -1;
@@ -188,9 +194,6 @@ class Daemon {
     const subnet = network + prefix;
     const myIp = nodeAddress(subnet);
     log.info(`starting node ${cert.cn} (${myIp}) in network ${bitsToCidr(network)}`);
-    for (const flag of ["client", "test", "multicast"] as const) {
-      if (o[flag]) log.warn(`--${flag} is not supported yet; ignored`);
-    }
 
     await Deno.mkdir(o.run, { recursive: true, mode: 0o700 });
     await Deno.mkdir(o.state, { recursive: true });
@@ -235,7 +238,8 @@ class Daemon {
     this.#cleanups.push(["timer", () => renewal.stop()]);
     const renewed = await renewal.check();
     if (renewed.certRenewed || renewed.caRenewed) return RESTART;
-    const clientCount = o.clientCount ?? params.clientCount;
+    // --client: a base manager only (no client tunnels of its own) and no servers (§2.1)
+    const clientCount = o.client ? 0 : o.clientCount ?? params.clientCount;
     const maxClients = o.maxClients ?? params.maxClients;
     const timeout = 4 * params.hello;
 
@@ -247,7 +251,7 @@ class Daemon {
       disabled.add("tcp6").add("udp6");
     }
     const servers = new Map<Protocol, number>();
-    if (maxClients > 0) {
+    if (maxClients > 0 && !o.client) {
       for (const { port, proto } of o.pp) {
         if (!disabled.has(proto) && !servers.has(proto)) servers.set(proto, port);
       }
@@ -288,14 +292,18 @@ class Daemon {
       bootstrapBackoff: growingBackoff(),
     });
     const now = () => Date.now() / 1000;
+    const wired: {
+      executor?: CommandExecutor;
+      servers?: ServerSupervisor;
+      client?: ClientModeTunnel;
+    } = {};
     const tunnelList = () => {
+      if (wired.client) return wired.client.tunnelList();
       const clients = core.clientPeers();
       return `${clients.length} ${[...clients, ...core.servedPeers()].map(bitsToCn).join(" ")}`
         .trim();
     };
 
-    // peer protocol (UDP 326)
-    const wired: { executor?: CommandExecutor; servers?: ServerSupervisor } = {};
     const machine = createPeerProtocol({
       caPem,
       certPem,
@@ -306,6 +314,7 @@ class Daemon {
       addresses: () => cache.getMyAddress() ?? "",
       tunnelList,
     });
+    // peer protocol (UDP 326)
     const dec = new TextDecoder();
     const peers = await PeerSocket.open({
       machine,
@@ -351,6 +360,7 @@ class Daemon {
       decide: (c) => wired.executor?.clientConnect(c) ?? false,
       disconnected: (c) => wired.executor?.clientDisconnect(c),
       event: (e) => {
+        wired.client?.event(e);
         wired.executor?.tunnelEvent(e);
         if (e.type === "server-exit") wired.servers?.exited(e.proto, e.status.code);
       },
@@ -366,6 +376,11 @@ class Daemon {
       log.info(`OpenVPN server ${serverInterface(proto)} on port ${port}`);
     }
     wired.servers = new ServerSupervisor(shell, servers);
+    if (o.client) {
+      const client = wired.client = new ClientModeTunnel(shell, o.client, systemLookup);
+      this.#cleanups.push(["tunnels", () => client.stop()]);
+      await client.start();
+    }
 
     // node address and routes
     const addressing: NodeAddressing = {
@@ -380,7 +395,9 @@ class Daemon {
     // babeld
     await Deno.mkdir(o.log, { recursive: true });
     const startBabel = (p: NetworkParams) => {
-      const clientIfaces = Array.from({ length: core.clientCount }, (_, i) => `re6stnet${i + 1}`);
+      const clientIfaces = o.client
+        ? [CLIENT_MODE_IFACE]
+        : Array.from({ length: core.clientCount }, (_, i) => `re6stnet${i + 1}`);
       return BabelSupervisor.start({
         args: babeldArgs({
           hello: p.hello,
@@ -450,10 +467,10 @@ class Daemon {
       machine.setVersion(fresh.version);
       peers.setCrl(fresh.crl);
       ex.execute(core.updateCrl(now(), fresh.crl));
-      // lifecycle: the neighbours of a fresh dump (the last one may predate some of them)
-      peers.broadcastVersion(
-        (await freshView(babel.socket, network, this.#view)).neighbourPrefixes(),
-      );
+      // a fresh dump: a base manager (client_count 0, --client) dumps babeld only every
+      // tunnel_refresh, so its last view may be empty
+      const view = await freshView(babel.socket, network, this.#view);
+      peers.broadcastVersion(view.neighbourPrefixes());
       if (changed.length) log.info(`network parameters changed: ${changed.join(", ")}`);
       // lifecycle: restart only what the change needs (§7.4, lib/node/lifecycle/reaction.ts)
       renewal.setCrl(fresh.crl);
@@ -604,6 +621,11 @@ export async function run(args: string[]): Promise<number> {
   const first = parseCommandLine(nodeSchema, args);
   if (typeof first === "number") return first;
   let opts = first;
+  if (opts.test !== undefined) return await runTest(opts.test, opts);
+  if (opts.multicast) {
+    console.error(MULTICAST_REFUSED);
+    return 2;
+  }
   setVerbosity(opts.verbose);
   try {
     await Deno.mkdir(opts.log, { recursive: true });
