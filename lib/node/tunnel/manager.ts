@@ -55,7 +55,7 @@ import { getVerbosity, type Logger, logger } from "../../log.ts";
 import { type Endpoint, formatAddresses, parseAddresses } from "../../wire/address.ts";
 import type { Bits } from "../../wire/prefix.ts";
 import { type BackoffPolicy, specBackoff } from "./backoff.ts";
-import type { Command } from "./commands.ts";
+import { type Command, NO_COMMANDS } from "./commands.ts";
 import {
   type ClientDestruction,
   type ServerDestruction,
@@ -306,7 +306,7 @@ export class TunnelManager {
     let ifaces = this.#served.get(peer);
     if (!ifaces) this.#served.set(peer, ifaces = new Map());
     ifaces.set(ifname, { serial, since: now });
-    if (ip !== undefined) this.#out.push(...this.#gateways.add(ip, false));
+    if (ip !== undefined) this.#queue(this.#gateways.add(ip, false));
     const mine = this.#connections.get(peer);
     if (mine && this.prefix < peer) {
       this.#log.info(`${peer} connected to us while we connect to it: dropping our tunnel`);
@@ -319,7 +319,7 @@ export class TunnelManager {
   clientDisconnected(_now: number, peer: Bits, ifname: string, ip?: string): Command[] {
     const ifaces = this.#served.get(peer);
     if (ifaces?.delete(ifname) && ifaces.size === 0) this.#served.delete(peer);
-    if (ip !== undefined) this.#out.push(...this.#gateways.remove(ip));
+    if (ip !== undefined) this.#queue(this.#gateways.remove(ip));
     if (this.#serverKills.get(peer)?.ifname === ifname) this.#serverKills.delete(peer);
     return this.#flush();
   }
@@ -341,7 +341,7 @@ export class TunnelManager {
       } else {
         const ifaces = this.#served.get(peer);
         if (ifaces) {
-          const [ifname] = ifaces.keys();
+          const ifname: string = ifaces.keys().next().value!;
           this.#serverKills.set(peer, { peer, ifname, state: "waiting", since: now });
         }
       }
@@ -449,8 +449,14 @@ export class TunnelManager {
 
   #flush(): Command[] {
     const out = this.#out;
+    if (out.length === 0) return NO_COMMANDS;
     this.#out = [];
     return out;
+  }
+
+  /** Queues route commands of the gateway manager (usually none). */
+  #queue(cmds: Command[]): void {
+    for (let x = 0; x < cmds.length; x++) this.#out.push(cmds[x]);
   }
 
   #requestDump(now: number): void {
@@ -605,7 +611,7 @@ export class TunnelManager {
     };
     this.#connections.set(peer, t);
     for (const e of endpoints) {
-      if (e.proto === "udp" || e.proto === "tcp") this.#out.push(...this.#gateways.add(e.ip, true));
+      if (e.proto === "udp" || e.proto === "tcp") this.#queue(this.#gateways.add(e.ip, true));
     }
     this.#spawn(now, t);
     return true;
@@ -639,7 +645,7 @@ export class TunnelManager {
     if (t.drained) this.#out.push({ type: "restoreInterface", ifname: t.ifname });
     this.#pool.release(t.ifname);
     for (const e of t.endpoints) {
-      if (e.proto === "udp" || e.proto === "tcp") this.#out.push(...this.#gateways.remove(e.ip));
+      if (e.proto === "udp" || e.proto === "tcp") this.#queue(this.#gateways.remove(e.ip));
     }
   }
 
