@@ -663,20 +663,22 @@ export class TunnelManager {
       candidates.length === this.#neighbourSet.size &&
       candidates.every((t) => this.#neighbourSet.has(t.peer))
     ) return;
+    // score = (is a --neighbour, routes through it), or (-1, 0) if babel does not see it there
     let worst: ClientTunnel | undefined;
-    let worstScore: [number, number] = [Infinity, Infinity];
+    let worstKind = Infinity, worstRoutes = Infinity;
     for (const t of candidates) {
       const n = this.#view.neighbour(t.peer);
-      const score: [number, number] = n && n.ifname === t.ifname
-        ? [this.#neighbourSet.has(t.peer) ? 1 : 0, n.score]
-        : [-1, 0];
-      if (score[0] < worstScore[0] || (score[0] === worstScore[0] && score[1] < worstScore[1])) {
+      const seen = n !== undefined && n.ifname === t.ifname;
+      const kind = seen ? (this.#neighbourSet.has(t.peer) ? 1 : 0) : -1;
+      const routes = seen ? n.score : 0;
+      if (kind < worstKind || (kind === worstKind && routes < worstRoutes)) {
         worst = t;
-        worstScore = score;
+        worstKind = kind;
+        worstRoutes = routes;
       }
     }
     if (!worst) return;
-    this.#log.info(`destroying tunnel to ${worst.peer} (score ${worstScore.join(",")})`);
+    this.#log.info(`destroying tunnel to ${worst.peer} (score ${worstKind},${worstRoutes})`);
     worst.drained = true;
     this.#out.push({ type: "drainInterface", ifname: worst.ifname });
     this.#clientKills.set(worst.peer, {
@@ -689,7 +691,8 @@ export class TunnelManager {
 
   #advanceDestructions(now: number): void {
     if (this.#clientKills.size === 0 && this.#serverKills.size === 0) return;
-    for (const d of [...this.#clientKills.values()]) {
+    // deleting the entry being visited is safe in a Map iteration: no copies needed
+    for (const d of this.#clientKills.values()) {
       const step = stepClient(d, this.#view, now, this.timeout);
       if (step === "request") {
         this.#out.push({ type: "send", peer: d.peer, code: 2 });
@@ -703,7 +706,7 @@ export class TunnelManager {
         }
       }
     }
-    for (const d of [...this.#serverKills.values()]) {
+    for (const d of this.#serverKills.values()) {
       const step = stepServer(d, this.#view, now, this.timeout);
       if (step === "confirm") this.#out.push({ type: "send", peer: d.peer, code: 3 });
       else if (step === "forget") this.#serverKills.delete(d.peer);
