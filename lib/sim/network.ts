@@ -216,6 +216,7 @@ export class SimNetwork implements RoutingModel {
         o.landmarkAge,
         this.alive,
         seededRandom(nodeSeed(o.seed, -2, 0)),
+        this.#reach,
       );
     const natCount = Math.round(o.natShare * (n - 1));
     const others = shuffle(this.#random, Array.from({ length: n - 1 }, (_, i) => i + 1));

@@ -86,9 +86,11 @@ export class SampledRouteCounts implements RouteCounts {
     private readonly maxAge: number,
     private readonly alive: Uint8Array,
     private readonly random: Random,
+    /** reachability searches (shared with the network's, so that their answers are reused) */
+    reach: Reach = new Reach(g.n),
   ) {
     this.#space = new SearchSpace(g.n);
-    this.#reach = new Reach(g.n);
+    this.#reach = reach;
     this.#reached = new Int32Array(g.n);
     this.#componentSize = new Int32Array(g.n);
     this.description =

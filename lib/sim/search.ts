@@ -180,13 +180,18 @@ export function components(
 
 /**
  * Bidirectional search: true if `a` reaches `b` over established tunnels (only normal ones with
- * `clean`). In a well-meshed graph both sides meet after a few hundred nodes.
+ * `clean`). In a well-meshed graph both sides meet after a few hundred nodes. Answers are kept
+ * until the graph's `version` changes (the graph is undirected: (a, b) and (b, a) share one).
  */
 export class Reach {
   readonly #mark: Int32Array;
   readonly #qa: Int32Array;
   readonly #qb: Int32Array;
   #stamp = 0;
+  /** answers for the graph version they were computed at (one dump asks the same pair often) */
+  readonly #memo = new Map<number, boolean>();
+  #memoGraph: TunnelGraph | undefined;
+  #memoVersion = -1;
 
   constructor(n: number) {
     this.#mark = new Int32Array(n);
@@ -196,6 +201,18 @@ export class Reach {
 
   reaches(g: TunnelGraph, a: number, b: number, clean: boolean): boolean {
     if (a === b) return true;
+    if (g !== this.#memoGraph || g.version !== this.#memoVersion) {
+      this.#memo.clear();
+      this.#memoGraph = g;
+      this.#memoVersion = g.version;
+    }
+    const key = (a < b ? a * g.n + b : b * g.n + a) * 2 + (clean ? 1 : 0);
+    let known = this.#memo.get(key);
+    if (known === undefined) this.#memo.set(key, known = this.#search(g, a, b, clean));
+    return known;
+  }
+
+  #search(g: TunnelGraph, a: number, b: number, clean: boolean): boolean {
     if (this.#stamp > 0x3ffffff0) {
       this.#mark.fill(0);
       this.#stamp = 0;

@@ -13,14 +13,14 @@ import {
   peersToKeep,
 } from "./peer_cache.ts";
 
-interface Entry {
-  address: string;
-  failed: boolean;
-}
-
-/** A `PeerCache` that lives in memory only. */
+/**
+ * A `PeerCache` that lives in memory only. Compact, as the simulator keeps one per virtual node:
+ * a map prefix → address string (shared with the caller's string while unchanged) and the set of
+ * blacklisted (`try = 1`) prefixes.
+ */
 export class MemoryPeerCache implements PeerCache {
-  readonly #peers = new Map<Bits, Entry>();
+  readonly #peers = new Map<Bits, string>();
+  readonly #failed = new Set<Bits>();
   #myAddress: string | undefined;
   #config = new Map<string, ConfigValue>();
 
@@ -28,19 +28,19 @@ export class MemoryPeerCache implements PeerCache {
   constructor(private readonly ownPrefix: Bits, private readonly random: Random) {}
 
   addPeer(prefix: Bits, address: string, preferred = false): void {
-    const e = this.#peers.get(prefix);
-    if (e) {
-      e.address = mergeAddresses(e.address, address, preferred);
-      e.failed = false;
+    const old = this.#peers.get(prefix);
+    if (old !== undefined) {
+      const merged = mergeAddresses(old, address, preferred);
+      if (merged !== old) this.#peers.set(prefix, merged);
+      this.#failed.delete(prefix);
       return;
     }
     while (this.#peers.size >= CACHE_SIZE) this.#dropOne();
-    this.#peers.set(prefix, { address, failed: false });
+    this.#peers.set(prefix, address);
   }
 
   getAddress(prefix: Bits): string | undefined {
-    const e = this.#peers.get(prefix);
-    return e && !e.failed ? e.address : undefined;
+    return this.#failed.has(prefix) ? undefined : this.#peers.get(prefix);
   }
 
   getPeerList(failed = false): Array<[Bits, string]> {
@@ -52,12 +52,13 @@ export class MemoryPeerCache implements PeerCache {
   }
 
   connecting(prefix: Bits, flag: boolean): void {
-    const e = this.#peers.get(prefix);
-    if (e) e.failed = flag;
+    if (!this.#peers.has(prefix)) return;
+    if (flag) this.#failed.add(prefix);
+    else this.#failed.delete(prefix);
   }
 
   resetConnecting(): void {
-    for (const e of this.#peers.values()) e.failed = false;
+    this.#failed.clear();
   }
 
   getMyAddress(): string | undefined {
@@ -78,7 +79,7 @@ export class MemoryPeerCache implements PeerCache {
 
   listPeers(): PeerRow[] {
     return [...this.#peers.entries()]
-      .map(([prefix, e]) => ({ prefix, address: e.address, failed: e.failed }))
+      .map(([prefix, address]) => ({ prefix, address, failed: this.#failed.has(prefix) }))
       .sort((a, b) => (a.prefix < b.prefix ? -1 : a.prefix > b.prefix ? 1 : 0));
   }
 
@@ -100,13 +101,13 @@ export class MemoryPeerCache implements PeerCache {
 
   /** Trimming by one row (the common case) without sorting: a random failed peer, else any. */
   #dropOne(): void {
-    let failed = 0;
-    for (const e of this.#peers.values()) if (e.failed) failed++;
+    const failed = this.#failed.size;
     let k = randomInt(this.random, failed > 0 ? failed : this.#peers.size);
-    for (const [prefix, e] of this.#peers) {
-      if (failed > 0 && !e.failed) continue;
+    for (const prefix of this.#peers.keys()) {
+      if (failed > 0 && !this.#failed.has(prefix)) continue;
       if (k-- === 0) {
         this.#peers.delete(prefix);
+        this.#failed.delete(prefix);
         return;
       }
     }
@@ -114,6 +115,11 @@ export class MemoryPeerCache implements PeerCache {
 
   #trim(n: number): void {
     const keep = peersToKeep(this.listPeers(), n, this.random);
-    for (const prefix of [...this.#peers.keys()]) if (!keep.has(prefix)) this.#peers.delete(prefix);
+    for (const prefix of [...this.#peers.keys()]) {
+      if (!keep.has(prefix)) {
+        this.#peers.delete(prefix);
+        this.#failed.delete(prefix);
+      }
+    }
   }
 }

@@ -55,7 +55,7 @@ import { getVerbosity, type Logger, logger } from "../../log.ts";
 import { type Endpoint, formatAddresses, parseAddresses } from "../../wire/address.ts";
 import type { Bits } from "../../wire/prefix.ts";
 import { type BackoffPolicy, specBackoff } from "./backoff.ts";
-import type { Command } from "./commands.ts";
+import { type Command, NO_COMMANDS } from "./commands.ts";
 import {
   type ClientDestruction,
   type ServerDestruction,
@@ -323,7 +323,7 @@ export class TunnelManager {
     let ifaces = this.#served.get(peer);
     if (!ifaces) this.#served.set(peer, ifaces = new Map());
     ifaces.set(ifname, { serial, since: now });
-    if (ip !== undefined) this.#out.push(...this.#gateways.add(ip, false));
+    if (ip !== undefined) this.#queue(this.#gateways.add(ip, false));
     const mine = this.#connections.get(peer);
     if (mine && this.prefix < peer) {
       this.#log.info(`${peer} connected to us while we connect to it: dropping our tunnel`);
@@ -336,7 +336,7 @@ export class TunnelManager {
   clientDisconnected(_now: number, peer: Bits, ifname: string, ip?: string): Command[] {
     const ifaces = this.#served.get(peer);
     if (ifaces?.delete(ifname) && ifaces.size === 0) this.#served.delete(peer);
-    if (ip !== undefined) this.#out.push(...this.#gateways.remove(ip));
+    if (ip !== undefined) this.#queue(this.#gateways.remove(ip));
     if (this.#serverKills.get(peer)?.ifname === ifname) this.#serverKills.delete(peer);
     return this.#flush();
   }
@@ -358,7 +358,7 @@ export class TunnelManager {
       } else {
         const ifaces = this.#served.get(peer);
         if (ifaces) {
-          const [ifname] = ifaces.keys();
+          const ifname: string = ifaces.keys().next().value!;
           this.#serverKills.set(peer, { peer, ifname, state: "waiting", since: now });
         }
       }
@@ -466,8 +466,14 @@ export class TunnelManager {
 
   #flush(): Command[] {
     const out = this.#out;
+    if (out.length === 0) return NO_COMMANDS;
     this.#out = [];
     return out;
+  }
+
+  /** Queues route commands of the gateway manager (usually none). */
+  #queue(cmds: Command[]): void {
+    for (let x = 0; x < cmds.length; x++) this.#out.push(cmds[x]);
   }
 
   #requestDump(now: number): void {
@@ -622,7 +628,7 @@ export class TunnelManager {
     };
     this.#connections.set(peer, t);
     for (const e of endpoints) {
-      if (e.proto === "udp" || e.proto === "tcp") this.#out.push(...this.#gateways.add(e.ip, true));
+      if (e.proto === "udp" || e.proto === "tcp") this.#queue(this.#gateways.add(e.ip, true));
     }
     this.#spawn(now, t);
     return true;
@@ -656,7 +662,7 @@ export class TunnelManager {
     if (t.drained) this.#out.push({ type: "restoreInterface", ifname: t.ifname });
     this.#pool.release(t.ifname);
     for (const e of t.endpoints) {
-      if (e.proto === "udp" || e.proto === "tcp") this.#out.push(...this.#gateways.remove(e.ip));
+      if (e.proto === "udp" || e.proto === "tcp") this.#queue(this.#gateways.remove(e.ip));
     }
   }
 
@@ -674,20 +680,22 @@ export class TunnelManager {
       candidates.length === this.#neighbourSet.size &&
       candidates.every((t) => this.#neighbourSet.has(t.peer))
     ) return;
+    // score = (is a --neighbour, routes through it), or (-1, 0) if babel does not see it there
     let worst: ClientTunnel | undefined;
-    let worstScore: [number, number] = [Infinity, Infinity];
+    let worstKind = Infinity, worstRoutes = Infinity;
     for (const t of candidates) {
       const n = this.#view.neighbour(t.peer);
-      const score: [number, number] = n && n.ifname === t.ifname
-        ? [this.#neighbourSet.has(t.peer) ? 1 : 0, n.score]
-        : [-1, 0];
-      if (score[0] < worstScore[0] || (score[0] === worstScore[0] && score[1] < worstScore[1])) {
+      const seen = n !== undefined && n.ifname === t.ifname;
+      const kind = seen ? (this.#neighbourSet.has(t.peer) ? 1 : 0) : -1;
+      const routes = seen ? n.score : 0;
+      if (kind < worstKind || (kind === worstKind && routes < worstRoutes)) {
         worst = t;
-        worstScore = score;
+        worstKind = kind;
+        worstRoutes = routes;
       }
     }
     if (!worst) return;
-    this.#log.info(`destroying tunnel to ${worst.peer} (score ${worstScore.join(",")})`);
+    this.#log.info(`destroying tunnel to ${worst.peer} (score ${worstKind},${worstRoutes})`);
     worst.drained = true;
     this.#out.push({ type: "drainInterface", ifname: worst.ifname });
     this.#clientKills.set(worst.peer, {
@@ -700,7 +708,8 @@ export class TunnelManager {
 
   #advanceDestructions(now: number): void {
     if (this.#clientKills.size === 0 && this.#serverKills.size === 0) return;
-    for (const d of [...this.#clientKills.values()]) {
+    // deleting the entry being visited is safe in a Map iteration: no copies needed
+    for (const d of this.#clientKills.values()) {
       const step = stepClient(d, this.#view, now, this.timeout);
       if (step === "request") {
         this.#out.push({ type: "send", peer: d.peer, code: 2 });
@@ -714,7 +723,7 @@ export class TunnelManager {
         }
       }
     }
-    for (const d of [...this.#serverKills.values()]) {
+    for (const d of this.#serverKills.values()) {
       const step = stepServer(d, this.#view, now, this.timeout);
       if (step === "confirm") this.#out.push({ type: "send", peer: d.peer, code: 3 });
       else if (step === "forget") this.#serverKills.delete(d.peer);

@@ -5,7 +5,7 @@
  * the reference, a destination first counted for a served client still gets its route when a
  * client tunnel to it opens.
  */
-import type { Command } from "./commands.ts";
+import { type Command, NO_COMMANDS } from "./commands.ts";
 
 interface Use {
   count: number;
@@ -27,7 +27,7 @@ export class RemoteGateways {
       this.#uses.set(ip, use);
     }
     use.count++;
-    if (!route || use.gateway !== undefined || this.gateways.length === 0) return [];
+    if (!route || use.gateway !== undefined || this.gateways.length === 0) return NO_COMMANDS;
     use.gateway = this.gateways[this.#next++ % this.gateways.length];
     return [{ type: "addHostRoute", ip, gateway: use.gateway }];
   }
@@ -35,10 +35,12 @@ export class RemoteGateways {
   /** One user of `ip` less; the route goes with the last one. */
   remove(ip: string): Command[] {
     const use = this.#uses.get(ip);
-    if (!use) return [];
-    if (--use.count > 0) return [];
+    if (!use) return NO_COMMANDS;
+    if (--use.count > 0) return NO_COMMANDS;
     this.#uses.delete(ip);
-    return use.gateway === undefined ? [] : [{ type: "delHostRoute", ip, gateway: use.gateway }];
+    return use.gateway === undefined
+      ? NO_COMMANDS
+      : [{ type: "delHostRoute", ip, gateway: use.gateway }];
   }
 
   /** Number of users of `ip`. */
