@@ -14,6 +14,7 @@ import {
   isIPv4,
   problemOf,
 } from "./checks.ts";
+import { parseExpression } from "../node/test_expr/parse.ts";
 import { ConfigError } from "./error.ts";
 import type { OptionSpec, Schema, Values } from "./schema.ts";
 
@@ -95,9 +96,17 @@ function checkNodeIp([ip]: readonly string[]): string | undefined {
   return ip === "upnp" || ip === "any" ? undefined : checkIP([ip]);
 }
 
-/** Parses `HOST,PORT,PROTO[;...]`; throws an Error with a short reason. */
+/** MTU class of a tunnel protocol: one `--client` OpenVPN can only use remotes of one class. */
+function mtuClass(proto: TunnelProto): string {
+  return proto === "tcp6" ? "tcp" : proto;
+}
+
+/**
+ * Parses `HOST,PORT,PROTO[;...]`; throws an Error with a short reason. Every remote must share
+ * one MTU class (udp, udp6, or tcp/tcp6): re6stnet crashes on a mix (spec §17.3), we refuse it.
+ */
 export function parseClientRemotes(text: string): ClientRemote[] {
-  return text.split(";").map((item) => {
+  const remotes = text.split(";").map((item) => {
     const fields = item.split(",");
     if (fields.length !== 3 || fields[0] === "") {
       throw new Error(`remote '${item}' is not HOST,PORT,PROTO`);
@@ -107,6 +116,14 @@ export function parseClientRemotes(text: string): ClientRemote[] {
     if (problem) throw new Error(problem);
     return { host, port: Number(port), proto: canonicalProto(proto) as TunnelProto };
   });
+  const classes = new Set(remotes.map((r) => mtuClass(r.proto)));
+  if (classes.size > 1) {
+    throw new Error(
+      `remotes mix MTU classes (${[...classes].join(", ")}): one OpenVPN client needs all ` +
+        "udp, all udp6, or all tcp/tcp6",
+    );
+  }
+  return remotes;
 }
 
 const options: OptionSpec[] = [
@@ -194,7 +211,8 @@ const options: OptionSpec[] = [
     name: "test",
     kind: "string",
     metavar: "EXPR",
-    help: "evaluate EXPR over the options and exit",
+    check: ([text]) => problemOf(() => parseExpression(text)),
+    help: "evaluate EXPR (Python subset) over the options and exit with its value",
   },
   { name: "console", kind: "string", metavar: "SOCK", help: "UNIX socket of a debug console" },
   {

@@ -52,6 +52,8 @@ export interface OverlayOptions {
   maxClients?: number;
   /** node log verbosity (default 3) */
   verbose?: number;
+  /** more `re6st registry` arguments (e.g. `--ipv4 198.19.0.0/16 8`) */
+  registryArgs?: string[];
 }
 
 /** One re6st node: its files, its re6st address, its running daemon. */
@@ -212,6 +214,7 @@ export class Overlay {
       "--tunnel-refresh",
       String(o.tunnelRefresh ?? 100),
       ...(o.maxClients === undefined ? [] : ["--max-clients", String(o.maxClients)]),
+      ...(o.registryArgs ?? []),
     ], { name: "registry", logFile: `${node.logDir}/registry.out` });
     const registry = this.registry;
     await waitFor(async () => {

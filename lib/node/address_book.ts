@@ -1,8 +1,8 @@
 /**
  * Our advertised address string (spec §10.8, §8.3 item 4): per address family, either fixed by
  * `--ip` (one endpoint per server protocol of that family), or learnt from the `external_ip` our
- * peers' servers push to us when a client tunnel comes up (`--ip any`, and the default until a
- * UPnP mapper exists). A port mapper (UPnP, added later) plugs in through `PortMapper`: it turns
+ * peers' servers push to us when a client tunnel comes up (`--ip any`, and the default when no
+ * IGD maps our ports). A port mapper (UPnP, `UpnpAddress`) plugs in through `PortMapper`: it turns
  * a learnt IPv4 into the externally mapped endpoints. Pure: the daemon stores the result in the
  * cache (row `''`) and answers code 1 with it.
  */
@@ -10,7 +10,7 @@ import type { ServerPort } from "../config/node_options.ts";
 import { isIPv4 } from "../config/checks.ts";
 import { type Endpoint, formatAddresses } from "../wire/address.ts";
 
-/** Maps our server ports on a NAT gateway (UPnP IGD); not implemented yet. */
+/** Maps our server ports on a NAT gateway (UPnP IGD: `UpnpAddress`). */
 export interface PortMapper {
   /** External endpoints for our IPv4 servers, or undefined if nothing is mapped. */
   endpoints(servers: readonly ServerPort[]): Endpoint[] | undefined;

@@ -8,17 +8,23 @@
  * (supervised) → `--up` → `--daemon` commands → main loop (the tunnel manager core ticked every
  * second; its commands run by `CommandExecutor`).
  *
- * Exit: SIGINT/SIGTERM → status 0; SIGHUP/SIGUSR2 → 255 (systemd restarts the service);
+ * Exit: SIGINT/SIGTERM → status 0; SIGUSR2 → 255 (systemd restarts the service); SIGHUP reloads
+ * the configuration (`reloadOptions`: live or by an in-process restart; re6stnet exits 255);
  * SIGUSR1 reopens the log file. Clean-up order: babeld first (wildcard retractions), client
  * tunnels, `--daemon` commands, OpenVPN servers and TAP devices, routes and address, peer
  * socket, run directory, cache trimmed to `client_count`.
  * A parameter change that needs a restart (§7.4) runs the clean-up and starts again in-process
  * (same PID: the equivalent of re6stnet's re-exec).
  *
- * Not done yet (logged when asked for): `--client` mode, `--test`, IPv4 payload, multicast,
- * certificate renewal, the hourly parameter self-check; UPnP plugs into `AddressBook`.
+ * Lifecycle (lib/node/lifecycle): certificate/CA renewal at start-up and at the computed dates,
+ * IPv4 payload, default-route checks, the hourly stale check, and parameter changes that restart
+ * only the affected children (babeld) or apply tunnel settings live (reaction.ts). UPnP
+ * (`--ip upnp`, or no IPv4 `--ip`) maps our IPv4 servers in the background (`UpnpAddress`,
+ * deleted at exit). `--test` is evaluated right after the options (test_option.ts);
+ * `--multicast` is refused (no pim-dm); `--client` runs one OpenVPN client (client_mode.ts) beside
+ * a tunnel manager with no client tunnel of its own (the "base" manager).
  */
-import { parseCommandLine } from "../config/cli.ts";
+import { parseArgs, parseCommandLine } from "../config/cli.ts";
 import { type NodeOptions, nodeSchema } from "../config/node_options.ts";
 import { logger, setVerbosity } from "../log.ts";
 import { parseCa } from "../pki/ca.ts";
@@ -35,19 +41,15 @@ import { BabelSupervisor } from "./babel_supervisor.ts";
 import { SqlitePeerCache } from "./cache/sqlite_cache.ts";
 import { freshView } from "./control/fresh_view.ts";
 import { NodeControl } from "./control/server.ts";
+import { CLIENT_MODE_IFACE, ClientModeTunnel, systemLookup } from "./client_mode.ts";
 import { CommandExecutor } from "./executor.ts";
 import { flushBabelRoutes, killLeftovers } from "./leftovers.ts";
 import { LogFile } from "./log_file.ts";
 import { type Protocol, serverInterface } from "./openvpn/args.ts";
+import { ServerSupervisor } from "./openvpn/server_supervisor.ts";
 import { OpenvpnShell } from "./openvpn/tunnels.ts";
 import { deleteTap } from "./openvpn/tap.ts";
-import {
-  fetchParams,
-  needsRestart,
-  type NetworkParams,
-  obtainParams,
-  readParams,
-} from "./params.ts";
+import { fetchParams, type NetworkParams, obtainParams, readParams } from "./params.ts";
 import { createPeerProtocol } from "./peer/setup.ts";
 import { PeerSocket } from "./peer/socket.ts";
 import {
@@ -58,8 +60,21 @@ import {
 } from "./system/ip.ts";
 import { growingBackoff } from "./tunnel/backoff.ts";
 import { TunnelManager } from "./tunnel/manager.ts";
+import { runTest } from "./test_option.ts";
+import { UpnpAddress } from "./upnp/upnp_address.ts";
+import { planReaction } from "./lifecycle/reaction.ts";
+import { runReaction } from "./lifecycle/reaction_runner.ts";
+import { StaleMonitor } from "./lifecycle/stale_check.ts";
+import { checkGatewayRoutes } from "./lifecycle/gateway_check.ts";
+import { removeIpv4Plan, setupIpv4Payload } from "./lifecycle/ipv4_kernel.ts";
+import { babelIpv4, openvpnIfconfig } from "./lifecycle/ipv4_payload.ts";
+import { RenewalSchedule } from "./lifecycle/renewal_schedule.ts";
 
 const log = logger("node");
+
+/** Why `--multicast` is refused (docs/NODE.md). */
+const MULTICAST_REFUSED = "--multicast is not supported: it needs the pim-dm daemon (PIM dense " +
+  "mode), which Debian does not package (pimd is PIM sparse mode, another protocol)";
 
 /** Exit status asking `run` to start the daemon again in-process. */
 const RESTART = -1;
@@ -139,6 +154,7 @@ class Daemon {
       "babeld",
       "tunnels",
       "daemons",
+      "upnp",
       "openvpn",
       "addressing",
       "peers",
@@ -178,9 +194,6 @@ class Daemon {
     const subnet = network + prefix;
     const myIp = nodeAddress(subnet);
     log.info(`starting node ${cert.cn} (${myIp}) in network ${bitsToCidr(network)}`);
-    for (const flag of ["client", "test", "multicast"] as const) {
-      if (o[flag]) log.warn(`--${flag} is not supported yet; ignored`);
-    }
 
     await Deno.mkdir(o.run, { recursive: true, mode: 0o700 });
     await Deno.mkdir(o.state, { recursive: true });
@@ -213,19 +226,32 @@ class Daemon {
     if (params.protocol > PROTOCOL) {
       log.warn(`the registry runs a newer protocol (${params.protocol}); please upgrade`);
     }
-    if (params.ipv4) log.warn("IPv4 payload (--ipv4 on the registry) is not supported yet");
-    const clientCount = o.clientCount ?? params.clientCount;
+    // lifecycle: certificate renewal before the certificate is used, then at the computed dates
+    const renewal = new RenewalSchedule({
+      registry,
+      certPath: o.cert,
+      caPath: o.ca,
+      crl: params.crl,
+      now: Date.now,
+      onRenewed: () => this.#stop.stop(RESTART),
+    });
+    this.#cleanups.push(["timer", () => renewal.stop()]);
+    const renewed = await renewal.check();
+    if (renewed.certRenewed || renewed.caRenewed) return RESTART;
+    // --client: a base manager only (no client tunnels of its own) and no servers (§2.1)
+    const clientCount = o.client ? 0 : o.clientCount ?? params.clientCount;
     const maxClients = o.maxClients ?? params.maxClients;
     const timeout = 4 * params.hello;
 
     const subtrees = await probeSubtrees();
+    await checkGatewayRoutes({ gateway: o.gateway, subtrees, network: bitsToCidr(network) }, log);
     const disabled = new Set<string>(o.disabledProtos);
     if (!subtrees) {
       log.warn("kernel without IPv6 subtrees: tcp6/udp6 tunnels disabled");
       disabled.add("tcp6").add("udp6");
     }
     const servers = new Map<Protocol, number>();
-    if (maxClients > 0) {
+    if (maxClients > 0 && !o.client) {
       for (const { port, proto } of o.pp) {
         if (!disabled.has(proto) && !servers.has(proto)) servers.set(proto, port);
       }
@@ -233,11 +259,9 @@ class Daemon {
     const dh = servers.size ? await this.#dhFile(registry) : "";
     if (dh === undefined) return 0;
 
-    const book = new AddressBook(
-      o.ip,
-      [...servers].map(([proto, port]) => ({ proto, port })),
-      { country: o.country },
-    );
+    const serverPorts = [...servers].map(([proto, port]) => ({ proto, port }));
+    const upnp = UpnpAddress.create({ ip: o.ip, servers: serverPorts, onChange: () => publish() });
+    const book = new AddressBook(o.ip, serverPorts, { country: o.country, mapper: upnp });
     const publish = () => {
       const text = book.toString();
       if (text) cache.setMyAddress(text);
@@ -245,6 +269,10 @@ class Daemon {
       log.info(`our address: ${text || "(none yet)"}`);
     };
     publish();
+    if (upnp) {
+      upnp.start();
+      this.#cleanups.push(["upnp", () => upnp.stop()]);
+    }
 
     const core = new TunnelManager({
       prefix,
@@ -264,14 +292,18 @@ class Daemon {
       bootstrapBackoff: growingBackoff(),
     });
     const now = () => Date.now() / 1000;
+    const wired: {
+      executor?: CommandExecutor;
+      servers?: ServerSupervisor;
+      client?: ClientModeTunnel;
+    } = {};
     const tunnelList = () => {
+      if (wired.client) return wired.client.tunnelList();
       const clients = core.clientPeers();
       return `${clients.length} ${[...clients, ...core.servedPeers()].map(bitsToCn).join(" ")}`
         .trim();
     };
 
-    // peer protocol (UDP 326)
-    const wired: { executor?: CommandExecutor } = {};
     const machine = createPeerProtocol({
       caPem,
       certPem,
@@ -282,6 +314,7 @@ class Daemon {
       addresses: () => cache.getMyAddress() ?? "",
       tunnelList,
     });
+    // peer protocol (UDP 326)
     const dec = new TextDecoder();
     const peers = await PeerSocket.open({
       machine,
@@ -303,6 +336,13 @@ class Daemon {
     });
     this.#cleanups.push(["peers", () => peers.close()]);
 
+    // lifecycle: IPv4 payload (§5.5), after the tunnel manager, before the servers (§1.5)
+    const v4 = await setupIpv4Payload(params, cert.subjectSerial, {
+      clientTunnels: clientCount > 0,
+      mainInterface: o.mainInterface,
+    }, log);
+    if (v4) this.#cleanups.push(["addressing", () => removeIpv4Plan(v4.plan)]);
+
     // OpenVPN
     const shell = await OpenvpnShell.start({
       runDir: absolute(o.run),
@@ -311,6 +351,7 @@ class Daemon {
       key: absolute(o.key),
       dh,
       encrypt: params.encrypt,
+      ipv4: v4 ? openvpnIfconfig(v4.assignment) : undefined,
       timeout,
       maxClients: Math.max(1, maxClients),
       extra: o.openvpnArgs,
@@ -318,16 +359,27 @@ class Daemon {
     }, {
       decide: (c) => wired.executor?.clientConnect(c) ?? false,
       disconnected: (c) => wired.executor?.clientDisconnect(c),
-      event: (e) => wired.executor?.tunnelEvent(e),
+      event: (e) => {
+        wired.client?.event(e);
+        wired.executor?.tunnelEvent(e);
+        if (e.type === "server-exit") wired.servers?.exited(e.proto, e.status.code);
+      },
     });
     const serverIfaces = [...servers.keys()].map(serverInterface);
     this.#cleanups.push(["openvpn", async () => {
+      wired.servers?.stop();
       await shell.close();
       for (const iface of [...serverIfaces, ...core.interfaces()]) await deleteTap(iface);
     }]);
     for (const [proto, port] of servers) {
       await shell.startServer(proto, port);
       log.info(`OpenVPN server ${serverInterface(proto)} on port ${port}`);
+    }
+    wired.servers = new ServerSupervisor(shell, servers);
+    if (o.client) {
+      const client = wired.client = new ClientModeTunnel(shell, o.client, systemLookup);
+      this.#cleanups.push(["tunnels", () => client.stop()]);
+      await client.start();
     }
 
     // node address and routes
@@ -341,29 +393,35 @@ class Daemon {
     this.#cleanups.push(["addressing", () => removeNodeAddressing(addressing)]);
 
     // babeld
-    const clientIfaces = Array.from({ length: clientCount }, (_, i) => `re6stnet${i + 1}`);
     await Deno.mkdir(o.log, { recursive: true });
-    const babel = await BabelSupervisor.start({
-      args: babeldArgs({
-        hello: params.hello,
-        logDir: absolute(o.log),
-        stateDir: absolute(o.state),
-        runDir: absolute(o.run),
-        network: bitsToCidr(network),
-        myIp,
-        subnetLen: subnet.length,
-        babelDefault: params.babelDefault,
-        hmacSign: params.hmacSign,
-        hmacAccept: params.hmacAccept,
-        gateway: o.gateway,
-        subtrees,
-        extraArgs: o.babeldArgs,
-        tunnelInterfaces: [...serverIfaces, ...clientIfaces],
-        lanInterfaces: o.interfaces,
-      }),
-      socketPath: babelSocketPath(absolute(o.run)),
-      outputFile: `${absolute(o.log)}/babeld.out`,
-    });
+    const startBabel = (p: NetworkParams) => {
+      const clientIfaces = o.client
+        ? [CLIENT_MODE_IFACE]
+        : Array.from({ length: core.clientCount }, (_, i) => `re6stnet${i + 1}`);
+      return BabelSupervisor.start({
+        args: babeldArgs({
+          hello: p.hello,
+          logDir: absolute(o.log),
+          stateDir: absolute(o.state),
+          runDir: absolute(o.run),
+          network: bitsToCidr(network),
+          myIp,
+          subnetLen: subnet.length,
+          babelDefault: p.babelDefault,
+          hmacSign: p.hmacSign,
+          hmacAccept: p.hmacAccept,
+          ipv4: v4 ? babelIpv4(v4.assignment) : undefined,
+          gateway: o.gateway,
+          subtrees,
+          extraArgs: o.babeldArgs,
+          tunnelInterfaces: [...serverIfaces, ...clientIfaces],
+          lanInterfaces: o.interfaces,
+        }),
+        socketPath: babelSocketPath(absolute(o.run)),
+        outputFile: `${absolute(o.log)}/babeld.out`,
+      });
+    };
+    let babel = await startBabel(params);
     this.#cleanups.push(["babeld", () => babel.stop()]);
 
     const ex = new CommandExecutor({
@@ -377,7 +435,11 @@ class Daemon {
       onExternalIp: (ip) => {
         if (book.learn(ip)) publish();
       },
-      onView: (view) => this.#view = view,
+      onView: (view) => {
+        this.#view = view;
+        // lifecycle: hourly stale check (§7.5, valid_until honoured)
+        if (stale.onDump(view, Date.now(), current.validUntil)) void newVersion(false);
+      },
     });
     wired.executor = ex;
     this.#cleanups.push(["tunnels", async () => {
@@ -388,12 +450,14 @@ class Daemon {
 
     // parameter changes (§9.6, §7.4)
     let current: NetworkParams = params;
-    const newVersion = async (): Promise<void> => {
+    const stale = new StaleMonitor(params.registryPrefix, prefix, Date.now(), log);
+    const newVersion = async (retry = true): Promise<void> => {
       const changed = await fetchParams(registry, cache, key, control.metrics.fetched);
       if (changed === undefined) {
-        this.#later(NEW_VERSION_RETRY_MS, () => newVersion());
+        if (retry) this.#later(NEW_VERSION_RETRY_MS, () => newVersion());
         return;
       }
+      const previous = current;
       const fresh = readParams(cache, ca.publicKey);
       if (typeof fresh === "string") {
         log.warn(`new parameters unusable: ${fresh}`);
@@ -403,17 +467,42 @@ class Daemon {
       machine.setVersion(fresh.version);
       peers.setCrl(fresh.crl);
       ex.execute(core.updateCrl(now(), fresh.crl));
-      peers.broadcastVersion(this.#view.neighbourPrefixes());
+      // a fresh dump: a base manager (client_count 0, --client) dumps babeld only every
+      // tunnel_refresh, so its last view may be empty
+      const view = await freshView(babel.socket, network, this.#view);
+      peers.broadcastVersion(view.neighbourPrefixes());
       if (changed.length) log.info(`network parameters changed: ${changed.join(", ")}`);
-      const revoked = fresh.crl.includes(cert.serial);
-      if (
-        revoked || fresh.minProtocol > PROTOCOL || core.servesRevokedClient() ||
-        needsRestart(changed, clientCount > 0)
-      ) {
-        const delay = revoked ? 0 : 1000 + 1000 * fresh.delayRestart;
-        log.info(`restarting in ${delay / 1000} s to apply the new parameters`);
-        this.#later(delay, () => this.#stop.stop(RESTART));
-      }
+      // lifecycle: restart only what the change needs (§7.4, lib/node/lifecycle/reaction.ts)
+      renewal.setCrl(fresh.crl);
+      await runReaction(
+        planReaction({
+          changed,
+          before: previous,
+          after: fresh,
+          cli: { clientCount: o.clientCount, maxClients: o.maxClients },
+          protocol: PROTOCOL,
+          ownRevoked: fresh.crl.includes(cert.serial),
+          servedClientRevoked: core.servesRevokedClient(),
+        }),
+        {
+          log,
+          restartDaemon: () => this.#stop.stop(RESTART),
+          restartBabeld: async () => {
+            await babel.stop();
+            babel = await startBabel(current);
+          },
+          reconfigureTunnels: (s) => core.reconfigure(now(), s),
+          dropRevokedClients: () => {
+            for (const server of shell.servers.values()) {
+              for (const [cid, c] of server.clients) {
+                if (fresh.crl.includes(c.serial)) server.kill(cid);
+              }
+            }
+          },
+          renew: async () => (await renewal.check()).certRenewed,
+          later: (ms, fn) => this.#later(ms, fn),
+        },
+      );
     };
 
     // --up, --daemon
@@ -505,10 +594,38 @@ class Daemon {
   }
 }
 
+/**
+ * SIGHUP (re6stnet exits with 255 there; we reload): reads the command line and its `@file`s
+ * again. Unusable: logged, the running configuration stays. Only the verbosity changed:
+ * applied live. Anything else: the options to restart the daemon in-process with (every child
+ * — babeld, OpenVPN, `--daemon` commands — is restarted with the new configuration).
+ */
+function reloadOptions(args: string[], current: NodeOptions): NodeOptions | undefined {
+  const r = parseArgs(nodeSchema, args);
+  if (!r.ok) {
+    log.error(`SIGHUP: configuration unusable, keeping the running one: ${r.stderr ?? ""}`);
+    return undefined;
+  }
+  const fresh = r.options;
+  setVerbosity(fresh.verbose);
+  if (JSON.stringify({ ...fresh, verbose: 0 }) === JSON.stringify({ ...current, verbose: 0 })) {
+    log.info(`SIGHUP: configuration unchanged (verbosity ${fresh.verbose})`);
+    return undefined;
+  }
+  log.info("SIGHUP: configuration changed; restarting the node with it");
+  return fresh;
+}
+
 /** Runs this machine's re6st node until a signal; returns the exit status. */
 export async function run(args: string[]): Promise<number> {
-  const opts = parseCommandLine(nodeSchema, args);
-  if (typeof opts === "number") return opts;
+  const first = parseCommandLine(nodeSchema, args);
+  if (typeof first === "number") return first;
+  let opts = first;
+  if (opts.test !== undefined) return await runTest(opts.test, opts);
+  if (opts.multicast) {
+    console.error(MULTICAST_REFUSED);
+    return 2;
+  }
   setVerbosity(opts.verbose);
   try {
     await Deno.mkdir(opts.log, { recursive: true });
@@ -519,7 +636,12 @@ export async function run(args: string[]): Promise<number> {
   const handlers: Array<[Deno.Signal, () => void]> = [
     ["SIGINT", () => stopper.stop(0)],
     ["SIGTERM", () => stopper.stop(0)],
-    ["SIGHUP", () => stopper.stop(255)],
+    ["SIGHUP", () => {
+      const fresh = reloadOptions(args, opts);
+      if (fresh === undefined) return;
+      opts = fresh;
+      stopper.stop(RESTART);
+    }],
     ["SIGUSR2", () => stopper.stop(255)],
     ["SIGUSR1", () => logFile.open()],
   ];

@@ -1,7 +1,7 @@
 /**
  * Network parameters on the node (spec §7.4–§7.5): fetch them from the registry, store them in
  * the cache's `config` table, read them back as a typed `NetworkParams`, verify the stored
- * version's CA signature, and decide whether a change needs a daemon restart.
+ * version's CA signature; how a change is applied is lib/node/lifecycle/reaction.ts.
  *
  * Start-up rule: cached parameters with a correctly signed `version` are used as they are
  * (fetched once anyway, failures tolerated, if we are the registry node or the stored protocol
@@ -41,26 +41,6 @@ export interface NetworkParams {
   /** epoch seconds, during the first phase of an HMAC rotation */
   validUntil?: number;
   delayRestart: number;
-}
-
-/** Parameters whose change needs a restart of every node (§7.4 base set). */
-const RESTART_BASE = [
-  "babel_default",
-  "babel_hmac_accept",
-  "babel_hmac_sign",
-  "encrypt",
-  "hello",
-  "ipv4",
-  "ipv4_sublen",
-];
-/** Extra restart keys of nodes running a full tunnel manager. */
-const RESTART_TUNNELS = ["client_count", "max_clients", "same_country", "tunnel_refresh"];
-
-/** True if one of the `changed` parameter names requires re-starting the daemon (§7.4). */
-export function needsRestart(changed: readonly string[], fullManager: boolean): boolean {
-  return changed.some((n) =>
-    RESTART_BASE.includes(n) || (fullManager && RESTART_TUNNELS.includes(n))
-  );
 }
 
 function int(v: unknown, fallback: number): number {

@@ -57,6 +57,7 @@ Deno.test("babeld args: full command line in spec order", () => {
     "-I",
     "",
     "-s",
+    "-l",
     "-C",
     "redistribute local deny",
     "-C",

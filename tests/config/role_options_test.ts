@@ -78,7 +78,7 @@ Deno.test("node: --client remotes, --neighbour CNs, obsolete options accepted", 
   const o = ok(nodeSchema, [
     ...NODE,
     "--client",
-    "198.18.0.9,1194,tcp;2001:db8::9,1195,udp6",
+    "198.18.0.9,1194,tcp;2001:db8::9,1195,tcp6",
     "--neighbour",
     "6/16",
     "-D",
@@ -88,8 +88,12 @@ Deno.test("node: --client remotes, --neighbour CNs, obsolete options accepted", 
   ]);
   assert.deepEqual(o.client, [
     { host: "198.18.0.9", port: 1194, proto: "tcp" },
-    { host: "2001:db8::9", port: 1195, proto: "udp6" },
+    { host: "2001:db8::9", port: 1195, proto: "tcp6" },
   ]);
+  assert.match(
+    fails(nodeSchema, [...NODE, "--client", "198.18.0.9,1194,tcp;198.18.0.9,1194,udp"]),
+    /^command line: option '--client': remotes mix MTU classes \(tcp, udp\)/,
+  );
   assert.deepEqual(o.neighbours, ["6/16"]);
   assert.match(fails(nodeSchema, [...NODE, "--client", "198.18.0.9,1194"]), /HOST,PORT,PROTO/);
   assert.match(fails(nodeSchema, [...NODE, "--neighbour", "6"]), /not a prefix in CN form/);

@@ -4,8 +4,9 @@
  * client-count 2, tunnel-refresh 100. Every node must ping6 every other node's re6st address;
  * then one node's daemon is killed with SIGKILL (its babeld and OpenVPN left behind, as after a
  * crash) and restarted: it kills the leftovers and all pairs ping again; then the whole machine
- * "crashes" (every process of its namespace killed) and comes back; its babeld is killed and the daemon starts another. Finally the nodes stop on
- * SIGTERM with status 0 (SIGHUP: 255), leaving no babeld, OpenVPN or TAP device behind.
+ * "crashes" (every process of its namespace killed) and comes back; its babeld is killed and the
+ * daemon starts another. Finally the nodes stop on SIGTERM with status 0 (SIGUSR2: 255), leaving
+ * no babeld, OpenVPN or TAP device behind.
  */
 import assert from "node:assert/strict";
 import { matrixTable, watchConvergence } from "../../lib/demo/reachability.ts";
@@ -84,10 +85,11 @@ Deno.test("router: registry + 4 nodes ping6 each other, after a crash too; clean
     assert.ok(rerouted.complete, `after babeld died:\n${matrixTable(names, rerouted.matrix)}`);
     console.log(`babeld killed and restarted: all pairs ping after ${rerouted.ms} ms`);
 
-    // clean exit: 0 on SIGTERM; 255 on SIGHUP (systemd then restarts the service)
+    // clean exit: 0 on SIGTERM; 255 on SIGUSR2 (systemd then restarts the service; SIGHUP
+    // reloads the configuration instead, see supervision_test.ts)
     for (const node of nodes) {
       const hup = node === nodes.at(-1);
-      const status = await node.stop(hup ? "SIGHUP" : "SIGTERM", 20_000);
+      const status = await node.stop(hup ? "SIGUSR2" : "SIGTERM", 20_000);
       assert.equal(status.code, hup ? 255 : 0, `${node.host.name} exit status`);
       assert.deepEqual(await children(node), [], `${node.host.name} left no babeld/OpenVPN`);
       const links = await run(["ip", "-o", "link"], { ns: node.host.ns });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { MemoryPeerCache } from "../../lib/node/cache/memory_cache.ts";
 import { configRows } from "../../lib/node/cache/config_rows.ts";
-import { fetchBackoffSeconds, needsRestart, readParams } from "../../lib/node/params.ts";
+import { fetchBackoffSeconds, readParams } from "../../lib/node/params.ts";
 import { rsaSign } from "../../lib/pki/rsa.ts";
 import { createTestCa } from "../../lib/pki/testing.ts";
 import { packInteger } from "../../lib/wire/pack_integer.ts";
@@ -62,11 +62,6 @@ Deno.test("unusable stored parameters give a reason, never throw", () => {
   assert.match(String(readParams(cacheWith(noRegistry), key)), /registry prefix/);
 });
 
-Deno.test("restart set of §7.4 and the fetch back-off 1, 2, 4 … 60 s", () => {
-  assert.equal(needsRestart(["version", "crl"], true), false);
-  assert.equal(needsRestart(["hello"], false), true);
-  assert.equal(needsRestart(["babel_hmac_sign"], false), true);
-  assert.equal(needsRestart(["client_count"], false), false);
-  assert.equal(needsRestart(["client_count"], true), true);
+Deno.test("fetch back-off 1, 2, 4 … 60 s (restarts: tests/lifecycle/reaction_test.ts)", () => {
   assert.deepEqual([0, 1, 2, 5, 6, 9].map(fetchBackoffSeconds), [1, 2, 4, 32, 60, 60]);
 });

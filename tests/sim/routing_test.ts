@@ -2,14 +2,7 @@ import assert from "node:assert/strict";
 import { TunnelGraph } from "../../lib/sim/graph.ts";
 import { measure, pairsAmong } from "../../lib/sim/metrics.ts";
 import { ExactRouteCounts, SampledRouteCounts } from "../../lib/sim/route_counts.ts";
-import {
-  components,
-  drainedCost,
-  hopDistances,
-  Reach,
-  SearchSpace,
-  UNREACHED,
-} from "../../lib/sim/search.ts";
+import { components, hopDistances, Reach, SearchSpace, UNREACHED } from "../../lib/sim/search.ts";
 import { type RoutingModel, SimRoutingView } from "../../lib/sim/view.ts";
 import { seededRandom } from "../../lib/node/tunnel/random.ts";
 import { bruteForce, edgeList } from "./brute_force.ts";

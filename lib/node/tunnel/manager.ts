@@ -146,15 +146,15 @@ export interface TunnelCounters {
 /** Decision core of the node's tunnel manager; see the module header. */
 export class TunnelManager {
   readonly prefix: Bits;
-  readonly clientCount: number;
+  clientCount: number;
   readonly timeout: number;
-  readonly #o: TunnelManagerOptions;
+  #o: TunnelManagerOptions;
   readonly #cache: PeerCache;
   readonly #random: Random;
   readonly #log: Logger;
   readonly #isRegistry: boolean;
   readonly #neighbourSet: ReadonlySet<Bits>;
-  readonly #policy: EndpointPolicy;
+  #policy: EndpointPolicy;
   readonly #backoff: BackoffPolicy;
   readonly #pool = new InterfacePool();
   readonly #gateways: RemoteGateways;
@@ -208,6 +208,23 @@ export class TunnelManager {
     this.#gateways = new RemoteGateways(o.remoteGateways ?? []);
     this.#nextRefresh = o.now;
     this.#refreshDeadline = o.now + o.tunnelRefresh;
+  }
+
+  /**
+   * Applies changed network parameters without a restart (lib/node/lifecycle/reaction.ts):
+   * a new client count is used from the next refresh on (surplus tunnels go one per
+   * tunnel-refresh round), a shorter `tunnel_refresh` brings the next round forward, and
+   * `same_country` filters the tunnels opened from now on.
+   */
+  reconfigure(
+    now: number,
+    s: { clientCount: number; tunnelRefresh: number; sameCountry?: readonly string[] },
+  ): void {
+    this.clientCount = s.clientCount;
+    this.#o = { ...this.#o, ...s };
+    this.#policy = { ...this.#policy, sameCountry: s.sameCountry };
+    this.#refreshDeadline = Math.min(this.#refreshDeadline, now + s.tunnelRefresh);
+    this.#distant = undefined;
   }
 
   // ---------------------------------------------------------------- events

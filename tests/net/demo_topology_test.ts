@@ -1,0 +1,187 @@
+/**
+ * The `demo` topology (TESTNET.md) plus a NAT without UPnP, all real programs: an "internet"
+ * switch with the registry host and 3 nodes; gateway A masquerading LAN A (2 nodes) with a real
+ * miniupnpd that really forwards ports; gateway B routing LAN B (3 nodes, no NAT); gateway C
+ * masquerading LAN C without UPnP (1 node, `--ip any`). Registry parameters hello 4,
+ * client-count 2. Steps on one network (one start-up for all of them):
+ *
+ * 1. every node pings every other node's re6st address;
+ * 2. statement 56: LAN A nodes (one with UPnP implicit, one with `--ip upnp`) advertise
+ *    `<gateway A's public ip>,<port in 32768–40959>,tcp` for their server, and miniupnpd holds
+ *    that port forwarding;
+ * 3. statements 48/55: the node behind C advertises C's public IPv4 with its own server ports
+ *    and reaches everyone with at most 2 client tunnels;
+ * 4. a node's machine crashes (every process of its namespace killed) and comes back;
+ * 5. statement 34 (routing part): with the registry stopped, the network stays connected, and
+ *    30 % of the nodes restarted come back from their cache and reach everyone again;
+ * 6. statement 56: a LAN A node stopped with SIGTERM deletes its port mappings.
+ */
+import assert from "node:assert/strict";
+import { Overlay, type OverlayNode } from "../../lib/demo/overlay.ts";
+import { matrixTable, watchConvergence } from "../../lib/demo/reachability.ts";
+import { run } from "../../lib/netns/exec.ts";
+import { canRunNetTests, type Host, type TestNet, waitFor, withNet } from "./harness.ts";
+
+const CONVERGE_MS = 120_000;
+/** How nft prints the IP protocol of miniupnpd's DNAT rules (`@nh,72,8 0x6`). */
+const IP_PROTO: Record<string, string> = { tcp: "0x6", udp: "0x11" };
+
+/** Every PID of a namespace. */
+async function pidsOf(ns: string): Promise<number[]> {
+  const out = await run(["ip", "netns", "pids", ns]);
+  return out.split("\n").filter((l) => /^\d+$/.test(l)).map(Number);
+}
+
+/** Command lines of the OpenVPN client tunnels running in a namespace. */
+async function clientTunnels(ns: string): Promise<string[]> {
+  const found = [];
+  for (const pid of await pidsOf(ns)) {
+    const argv = (await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "")).split("\0");
+    if (argv[0].endsWith("openvpn") && argv.includes("--client")) found.push(argv.join(" "));
+  }
+  return found;
+}
+
+/** Last advertised address the node logged (`our address: …`). */
+async function advertised(node: OverlayNode): Promise<string> {
+  const text = await Deno.readTextFile(`${node.logDir}/re6stnet.log`).catch(() => "");
+  const all = [...text.matchAll(/our address: (\S+)/g)];
+  return all.length ? all[all.length - 1][1] : "";
+}
+
+/** Port forwardings miniupnpd installed on gateway A (`nft` DNAT rules). */
+async function forwardings(gw: Host): Promise<string> {
+  return await run(["nft", "list", "chain", "inet", "miniupnpd", "prerouting_miniupnpd"], {
+    ns: gw.ns,
+  });
+}
+
+interface Demo {
+  net: TestNet;
+  nodes: OverlayNode[];
+  overlay: Overlay;
+  byName: Map<string, OverlayNode>;
+  gwA: Host;
+  publicA: string;
+  publicC: string;
+}
+
+async function build(net: TestNet): Promise<Demo> {
+  const registry = await net.host("registry");
+  const gwA = await net.host("gw-a"), gwC = await net.host("gw-c");
+  const direct = [await net.host("d1"), await net.host("d2"), await net.host("d3")];
+  const lanA = [await net.host("a1"), await net.host("a2")];
+  const lanB = [await net.host("b1"), await net.host("b2"), await net.host("b3")];
+  const c1 = await net.host("c1");
+  const internet = await net.switch("internet", [registry, gwA, gwC, ...direct]);
+  const swA = await net.switch("lan-a", [gwA, ...lanA]);
+  const swB = await net.switch("lan-b", lanB);
+  const swC = await net.switch("lan-c", [gwC, c1]);
+  await net.router("gw-b", [internet, swB]);
+  const natA = await net.nat(gwA, swA, internet, { upnp: true });
+  const natC = await net.nat(gwC, swC, internet);
+
+  const overlay = await Overlay.create({
+    dir: net.tmpDir,
+    logDir: net.logDir,
+    spawn: (host, argv, opts) => net.spawn(host as Host, argv, opts),
+    hello: 4,
+    clientCount: 2,
+    tunnelRefresh: 100,
+    // every node bootstraps from the registry node at first: let it serve them all
+    maxClients: 10,
+  });
+  const ip = (sw: typeof internet, h: Host) => sw.members.get(h)!.ip;
+  const first = await overlay.startRegistry(registry, ip(internet, registry));
+  const others = await Promise.all([
+    ...direct.map((h) => overlay.addNode(h, [ip(internet, h)])),
+    ...lanB.map((h) => overlay.addNode(h, [ip(swB, h)])),
+    overlay.addNode(lanA[0], []), // UPnP implicit
+    overlay.addNode(lanA[1], ["upnp"]),
+    overlay.addNode(c1, ["any"]),
+  ]);
+  const nodes = [first, ...others];
+  return {
+    net,
+    nodes,
+    overlay,
+    byName: new Map(nodes.map((n) => [n.host.name, n])),
+    gwA,
+    publicA: natA.publicIp,
+    publicC: natC.publicIp,
+  };
+}
+
+async function allPairs(d: Demo, what: string): Promise<void> {
+  const targets = d.nodes.map((n) => ({ name: n.host.name, ns: n.host.ns, address: n.address }));
+  const c = await watchConvergence(targets, CONVERGE_MS);
+  const names = d.nodes.map((n) => n.host.name);
+  assert.ok(c.complete, `${what}:\n${matrixTable(names, c.matrix)}`);
+  console.log(`${what}: all ${d.nodes.length} nodes ping each other after ${c.ms} ms`);
+}
+
+Deno.test("demo topology: NAT with UPnP, routed LAN, NAT without UPnP, crash, registry outage", async () => {
+  if (!canRunNetTests("demo topology")) return;
+  await withNet("demo-topology", async (net) => {
+    const d = await build(net);
+    const node = (name: string) => d.byName.get(name)!;
+    await Promise.all(d.nodes.map((n) => n.start()));
+    await allPairs(d, "cold start");
+
+    // statement 56: mapped endpoints advertised and really forwarded by miniupnpd
+    for (const name of ["a1", "a2"]) {
+      let text = "";
+      await waitFor(async () => /,tcp$/.test(text = await advertised(node(name))), {
+        timeoutMs: 10_000,
+        what: `${name} to advertise its mapped endpoint`,
+      });
+      // one server by default (udp is disabled unless asked for)
+      const endpoints = text.split(";").map((e) => e.split(","));
+      assert.deepEqual(endpoints.map((e) => [e[0], e[2]]), [[d.publicA, "tcp"]]);
+      for (const [, port] of endpoints) {
+        assert.ok(Number(port) >= 32768 && Number(port) <= 40959, `${name}: ${text}`);
+      }
+      const lanIp = [...(node(name).host as Host).addrs.values()][0][0].split("/")[0];
+      const rules = await forwardings(d.gwA);
+      for (const [, port, proto] of endpoints) {
+        assert.match(
+          rules,
+          new RegExp(`${IP_PROTO[proto]} th dport ${port} dnat ip to ${lanIp}:1194`),
+        );
+      }
+    }
+
+    // statements 48, 55: behind NAT without UPnP
+    assert.equal(await advertised(node("c1")), `${d.publicC},1194,tcp`);
+    const tunnels = await clientTunnels(node("c1").host.ns);
+    assert.ok(tunnels.length >= 1 && tunnels.length <= 2, `c1 client tunnels: ${tunnels}`);
+
+    // a machine crash
+    const b2 = node("b2");
+    await b2.stop("SIGKILL");
+    for (const pid of await pidsOf(b2.host.ns)) Deno.kill(pid, "SIGKILL");
+    await b2.start();
+    await allPairs(d, "b2 crashed and restarted");
+
+    // statement 34: registry outage, 30 % of the nodes restarted from their cache
+    await net.kill(d.overlay.registry!);
+    await allPairs(d, "registry stopped");
+    const restarted = ["d1", "b1", "a2"].map(node);
+    await Promise.all(restarted.map((n) => n.stop("SIGTERM", 20_000)));
+    await Promise.all(restarted.map((n) => n.start()));
+    await allPairs(d, "registry stopped, d1 b1 a2 restarted");
+
+    // statement 56: mappings deleted on exit
+    const a1 = node("a1");
+    const mapped = (await advertised(a1)).split(";").map((e) => e.split(","));
+    assert.equal((await a1.stop("SIGTERM", 20_000)).code, 0);
+    const rules = await forwardings(d.gwA);
+    for (const [, port, proto] of mapped) {
+      assert.doesNotMatch(
+        rules,
+        new RegExp(`${IP_PROTO[proto]} th dport ${port} `),
+        "a1's mapping",
+      );
+    }
+  });
+});

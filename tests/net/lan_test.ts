@@ -1,0 +1,139 @@
+/**
+ * The `lan` topology (TESTNET.md) with a second re6st network and a gateway, all real programs
+ * on one switch (hello 4): network 1 (2001:db8:42::/48) is a registry host and nodes l1, l2
+ * run with `-i eth0`, l1 also with `--gateway` and a plain `proto static` IPv6 default route;
+ * network 2 (2001:db8:43::/48, its own CA, registry and babel HMAC key) is a registry host and
+ * node m1 with `-i eth0` on the same LAN.
+ *
+ * - statement 49/71: l1 and l2 route to each other over eth0 and never open a tunnel between
+ *   them;
+ * - statement 71: nothing of network 2 reaches network 1's kernels and the other way round
+ *   (different HMAC keys on one LAN);
+ * - statements 60/61: l1 announces `::/0 from 2001:db8:42::/48`; l2 installs it only as
+ *   `default from 2001:db8:42::/48` (no plain default route through re6st), m1 not at all.
+ */
+import assert from "node:assert/strict";
+import { Overlay, type OverlayNode } from "../../lib/demo/overlay.ts";
+import { matrixTable, watchConvergence } from "../../lib/demo/reachability.ts";
+import { run } from "../../lib/netns/exec.ts";
+import { canRunNetTests, type Host, type TestNet, waitFor, withNet } from "./harness.ts";
+
+const NET1 = "2001:db8:42::/48", NET2 = "2001:db8:43::/48";
+
+/** Starts the node's daemon with extra options after its usual command line. */
+async function startWith(net: TestNet, node: OverlayNode, extra: string[]): Promise<void> {
+  node.proc = await net.spawn(node.host as Host, [...node.args(), ...extra], {
+    name: "node",
+    logFile: `${node.logDir}/node.out`,
+  });
+}
+
+async function overlay(net: TestNet, name: string, network: string): Promise<Overlay> {
+  const dir = `${net.tmpDir}/${name}`, logDir = `${net.logDir}/${name}`;
+  await Deno.mkdir(logDir, { recursive: true });
+  return await Overlay.create({
+    dir,
+    logDir,
+    network,
+    spawn: (host, argv, opts) => net.spawn(host as Host, argv, opts),
+    hello: 4,
+    clientCount: 2,
+    tunnelRefresh: 100,
+  });
+}
+
+async function routes6(node: OverlayNode): Promise<string> {
+  return await run(["ip", "-6", "route", "show"], { ns: node.host.ns });
+}
+
+/** Command lines of the node's OpenVPN client tunnels. */
+async function clientRemotes(node: OverlayNode): Promise<string[]> {
+  const out = await run(["ip", "netns", "pids", node.host.ns]);
+  const remotes = [];
+  for (const pid of out.split("\n").filter((l) => /^\d+$/.test(l))) {
+    const argv = (await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "")).split("\0");
+    const i = argv.indexOf("--remote");
+    if (argv[0].endsWith("openvpn") && i >= 0) remotes.push(argv[i + 1]);
+  }
+  return remotes;
+}
+
+Deno.test("lan: -i routes over the LAN without a tunnel; another network's routes stay out; gateway from NET", async () => {
+  if (!canRunNetTests("lan")) return;
+  await withNet("lan", async (net) => {
+    const hosts = [];
+    for (const name of ["reg1", "l1", "l2", "reg2", "m1"]) hosts.push(await net.host(name));
+    const [reg1, l1Host, l2Host, reg2, m1Host] = hosts;
+    const sw = await net.switch("lan", hosts);
+    const ip = (h: Host) => sw.members.get(h)!.ip;
+
+    const o1 = await overlay(net, "net1", NET1);
+    const r1 = await o1.startRegistry(reg1, ip(reg1));
+    const [l1, l2] = await Promise.all([
+      o1.addNode(l1Host, [ip(l1Host)]),
+      o1.addNode(l2Host, [ip(l2Host)]),
+    ]);
+    const o2 = await overlay(net, "net2", NET2);
+    const r2 = await o2.startRegistry(reg2, ip(reg2));
+    const m1 = await o2.addNode(m1Host, [ip(m1Host)]);
+
+    // l1's uplink: a plain default route of protocol static (what --gateway exports)
+    await run(["ip", "-6", "addr", "add", "fd00:ffff::1/64", "dev", "eth0"], { ns: l1Host.ns });
+    await run(
+      [
+        "ip",
+        "-6",
+        "route",
+        "add",
+        "default",
+        "via",
+        "fd00:ffff::2",
+        "dev",
+        "eth0",
+        "proto",
+        "static",
+      ],
+      { ns: l1Host.ns },
+    );
+
+    await Promise.all([
+      r1.start(),
+      r2.start(),
+      startWith(net, l1, ["-i", "eth0", "--gateway"]),
+      startWith(net, l2, ["-i", "eth0"]),
+      startWith(net, m1, ["-i", "eth0"]),
+    ]);
+    const targets = (nodes: OverlayNode[]) =>
+      nodes.map((n) => ({ name: n.host.name, ns: n.host.ns, address: n.address }));
+    for (const [name, nodes] of [["network 1", [r1, l1, l2]], ["network 2", [r2, m1]]] as const) {
+      const c = await watchConvergence(targets([...nodes]), 90_000);
+      assert.ok(c.complete, `${name}:\n${matrixTable(nodes.map((n) => n.host.name), c.matrix)}`);
+      console.log(`${name}: all pairs ping after ${c.ms} ms`);
+    }
+
+    // statement 49/71: l1 ↔ l2 over the LAN, no tunnel between them
+    for (const [a, b] of [[l1, l2], [l2, l1]]) {
+      // pings may first flow through the tunnels to the registry node; babel moves the route to
+      // the LAN once that neighbour has a cost (a few hellos)
+      await waitFor(
+        async () =>
+          / dev eth0 /.test(await run(["ip", "-6", "route", "get", b.address], { ns: a.host.ns })),
+        { timeoutMs: 30_000, what: `${a.host.name} to reach ${b.host.name} over the LAN` },
+      );
+      assert.ok(!(await clientRemotes(a)).includes(ip(b.host as Host)), "no tunnel l1–l2");
+    }
+
+    // statements 60/61: the gateway's default route, source-specific only
+    await waitFor(async () => /^default from 2001:db8:42::\/48 /m.test(await routes6(l2)), {
+      timeoutMs: 30_000,
+      what: "l2 to install l1's default route from the network",
+    });
+    const r = await routes6(l2);
+    assert.match(r, /^default from 2001:db8:42::\/48 via fe80::\S+ dev eth0 proto babel/m);
+    assert.doesNotMatch(r, /^default (?!from).*proto babel/m, "no plain default route via re6st");
+
+    // statement 71: the two networks exchange no route
+    assert.doesNotMatch(await routes6(m1), /2001:db8:42:|from 2001:db8:42::/);
+    for (const n of [r1, l1, l2]) assert.doesNotMatch(await routes6(n), /2001:db8:43:/);
+  });
+});
