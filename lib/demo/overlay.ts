@@ -15,9 +15,12 @@ import { cidrToBits, nodeAddress } from "../wire/prefix.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
-/** The `re6st` program as an argument vector prefix. */
+/**
+ * The `re6st` program as an argument vector prefix. `RE6ST_MAIN` may name another entry point
+ * (e.g. a `deno bundle` of main.ts, for benches comparing memory footprints).
+ */
 export function re6stCommand(): string[] {
-  return [Deno.execPath(), "run", "-A", MAIN];
+  return [Deno.execPath(), "run", "-A", Deno.env.get("RE6ST_MAIN") || MAIN];
 }
 
 /** A machine of the network: a namespace. */

@@ -91,9 +91,10 @@ Deno.test("crossing hello0s: a session without waiting for the 60 s rate limit",
   net.run(a.prefix, a.send(b.prefix, null, T));
   net.run(b.prefix, b.send(a.prefix, null, T));
   const flow = net.flush(T + 1);
-  const hello0s = flow.filter((d) => packetSeq(d.data) < SEQ_HELLO);
-  assert.equal(hello0s.length, 2, "one hello0 per side: statement 42 still holds");
-  assert.deepEqual(flow.slice(2, 4).map((d) => packetSeq(d.data)), [SEQ_HELLO, SEQ_HELLO]);
+  const seqs = flow.map((d) => packetSeq(d.data));
+  // both hello0s cross; each side answers the other's with its fingerprinted hello0 (answer
+  // slot), each then offers a session key
+  assert.deepEqual(seqs.slice(0, 6), [0, 0, 1, 1, SEQ_HELLO, SEQ_HELLO]);
   assert.ok(a.peer(b.prefix, T + 1)!.connected && b.peer(a.prefix, T + 1)!.connected);
   // both key offers crossed: exactly one side kept its own key, and messages flow
   net.run(a.prefix, a.sendMessage(b.prefix, 2, new Uint8Array(0), T + 2));
@@ -101,9 +102,35 @@ Deno.test("crossing hello0s: a session without waiting for the 60 s rate limit",
   net.flush(T + 2);
   assert.deepEqual(net.messages.map((m) => m.code), [2, 3]);
   assert.equal(net.logs.filter((l) => l.msg.includes("data dropped")).length, 0);
-  // a replayed hello0 within the window gets no second key offer
+  // a replayed hello0 within the window gets no second answer
   const replay = net.inject(a.prefix, addressOf(b.prefix), encodeHello0(n2.cert), T + 3);
   assert.ok(!replay.some((x) => x.type === "send"));
+});
+
+Deno.test("a lost hello0 does not stall the session for 60 s", () => {
+  const net = new TestNet(pki);
+  const a = net.add(n1, { now: T });
+  const b = net.add(n2, { now: T });
+  // A's hello0 goes nowhere (B not routed yet): A's own slot is used for 60 s
+  net.run(a.prefix, a.send(b.prefix, null, T));
+  assert.equal(net.queue.length, 1);
+  net.queue.length = 0;
+  // 5 s later B starts a session: its seq-0 hello0 shows it lacks A's certificate
+  const t = T + 5_000;
+  net.run(b.prefix, b.send(a.prefix, null, t));
+  const flow = net.flush(t);
+  assert.deepEqual(
+    flow.map((d) => `${d.from === addressOf(a.prefix) ? "A" : "B"}${packetSeq(d.data)}`),
+    ["B0", "A1", "B2", "A3", "B3"],
+    "A answers with its fingerprinted hello0, B sends a key, A starts with its version",
+  );
+  assert.ok(a.peer(b.prefix, t)!.connected && b.peer(a.prefix, t)!.connected);
+  net.run(b.prefix, b.sendMessage(a.prefix, 4, new Uint8Array(0), t + 1));
+  net.flush(t + 1);
+  assert.deepEqual(net.messages.map((m) => [m.node, m.code]), [[b.prefix, 4]], "B got A's answer");
+  // A's own initiative is still rate-limited: statement 42 holds
+  const again = a.send(b.prefix, null, t + 2);
+  assert.ok(!again.some((x) => x.type === "send"));
 });
 
 Deno.test("statement 42: at most one hello0/1 per peer per 60 s", () => {

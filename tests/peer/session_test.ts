@@ -33,15 +33,15 @@ Deno.test("data validity: HMAC with the current secret and seq above the last ac
   assert.equal(new DataView(p.seal(new Uint8Array(0)).buffer).getUint32(0), 3);
 });
 
-Deno.test("hello0 rate limit and the single key offer per window", () => {
+Deno.test("hello0 rate limit and the separate answer slot", () => {
   const p = new PeerSession("01", secret(1));
-  assert.equal(p.takeKeyOfferSlot(0), false, "no offer without a hello0 of ours");
   assert.equal(p.takeHello0Slot(0), true);
   assert.equal(p.takeHello0Slot(59_999), false);
-  assert.equal(p.takeKeyOfferSlot(1), true);
-  assert.equal(p.takeKeyOfferSlot(2), false);
+  assert.equal(p.takeAnswerSlot(1), true, "answers do not use our own slot");
+  assert.equal(p.takeAnswerSlot(2), false);
+  assert.equal(p.takeAnswerSlot(60_000), false);
   assert.equal(p.takeHello0Slot(60_000), true);
-  assert.equal(p.takeKeyOfferSlot(60_001), true);
+  assert.equal(p.takeAnswerSlot(60_001), true);
 });
 
 Deno.test("an exhausted sequence space makes the session need a new key", () => {

@@ -398,12 +398,32 @@ export class PeerProtocol {
     if (hello.protocol !== undefined) peer.protocol = hello.protocol;
     if (hello.fingerprint && sameBytes(hello.fingerprint, this.fingerprint)) {
       this.sendSessionKey(peer, src, now, out);
-    } else if (!this.sendHello0(peer, src, now, out) && peer.takeKeyOfferSlot(now)) {
-      // Crossing hello0s: both sides sent theirs and are now rate-limited, which in the
-      // reference stalls the handshake for 60 s. Our hello0 of this window carried our
-      // certificate, so the peer can check a session key: offer one (once per window).
-      this.sendSessionKey(peer, src, now, out);
+    } else if (!this.sendHello0(peer, src, now, out)) {
+      this.answerHello0(peer, src, now, out);
     }
+  }
+
+  /**
+   * Our hello0 slot is used but the peer's hello0 shows it lacks our current certificate (our
+   * hello0 of this window was lost — e.g. sent before babel routed the peer — or crossed
+   * this one). The reference stays silent here and the handshake stalls for 60 s; a session
+   * key would not help either, as the peer cannot check its signature. So answer with our
+   * hello0 carrying the peer's fingerprint (seq 1): the peer replies with a session key at
+   * once (spec §9.3, fingerprint matched), as any re6stnet node does. Answers have their own
+   * slot (one per 60 s per peer), so our own initiative stays at one hello0/1 per 60 s
+   * (statement 42) and two nodes can never ping-pong hello0s.
+   */
+  private answerHello0(peer: PeerSession, to: SendTarget, now: number, out: PeerAction[]): void {
+    if (!peer.cert || !peer.takeAnswerSlot(now)) {
+      log(out, "trace", `${peer.prefix}: hello0 answer rate-limited`);
+      return;
+    }
+    out.push({
+      type: "send",
+      to,
+      data: encodeHello0Fingerprint(this.ourProtocol, sha1(peer.cert.der), this.opts.cert),
+    });
+    log(out, "debug", `${peer.prefix}: answered its hello0 with our certificate`);
   }
 
   /** Replies to a matching fingerprint with a hello (seq 2) carrying a fresh secret. */

@@ -38,8 +38,7 @@ export class PeerSession {
   /** CONFIRMED, 0 (no send pending, not confirmed) or time of the first unanswered send. */
   private last = 0;
   private helloNotBefore = -Infinity;
-  /** An unsolicited session key was already offered in the current hello0 window. */
-  private keyOffered = false;
+  private answerNotBefore = -Infinity;
 
   constructor(readonly prefix: Bits, initialSecret: Uint8Array) {
     this.secret = initialSecret;
@@ -79,17 +78,17 @@ export class PeerSession {
   takeHello0Slot(now: number): boolean {
     if (now < this.helloNotBefore) return false;
     this.helloNotBefore = now + HELLO0_INTERVAL_MS;
-    this.keyOffered = false;
     return true;
   }
 
   /**
-   * While rate-limited, takes the single slot for offering a session key without being asked
-   * (crossing hello0s, see PeerProtocol); false if already used in this window.
+   * Takes the slot for answering a received hello0 whose sender lacks our certificate while
+   * our own hello0 slot is used (see PeerProtocol): one answer per 60 s per peer, counted
+   * apart from the hello0s we send on our own initiative. False while rate-limited.
    */
-  takeKeyOfferSlot(now: number): boolean {
-    if (now >= this.helloNotBefore || this.keyOffered) return false;
-    this.keyOffered = true;
+  takeAnswerSlot(now: number): boolean {
+    if (now < this.answerNotBefore) return false;
+    this.answerNotBefore = now + HELLO0_INTERVAL_MS;
     return true;
   }
 
