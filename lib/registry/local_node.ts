@@ -16,6 +16,13 @@ export const Code = { VERSION: 0, ADDRESS: 1, VERSIONS: 4, TOPOLOGY: 5 } as cons
 /** How long the registry waits for its node (spec §3.5, §3.6). */
 export const LOCAL_TIMEOUT_MS = 3000;
 
+/**
+ * How many times the topology crawl asks a node that does not answer. The local node drops a
+ * forwarded request when it has no session with the target yet (spec §9.3: it sends a hello0
+ * instead), so the first ask often only starts the handshake; the next one finds the session.
+ */
+export const TOPOLOGY_ASKS = 3;
+
 /** Encodes a request to `target` (through the local node). */
 export function encodeLocalRequest(
   target: Bits,
@@ -174,14 +181,18 @@ export class LocalNode {
     });
   }
 
-  /** Breadth-first topology crawl from `start` with code 5 (spec §3.6). */
+  /**
+   * Breadth-first topology crawl from `start` with code 5 (spec §3.6). When 3 s pass without an
+   * answer, the nodes that did not answer yet are asked again (at most TOPOLOGY_ASKS times).
+   */
   topology(start: Bits, toCn: (b: Bits) => string): Promise<Record<string, string[]>> {
     return this.#with(async (x) => {
       const crawl = new TopologyCrawl(start);
       for (;;) {
         for (const p of crawl.takePending()) await x.send(encodeLocalRequest(p, Code.TOPOLOGY));
         const msg = await x.receive(this.timeoutMs);
-        if (!msg) return crawl.graph(toCn);
+        if (!msg && crawl.retry(TOPOLOGY_ASKS) === 0) return crawl.graph(toCn);
+        if (!msg) continue;
         const a = decodeLocalAnswer(msg, Code.TOPOLOGY);
         if (a) crawl.answer(a.prefix, a.text);
       }
@@ -195,6 +206,8 @@ export class TopologyCrawl {
   readonly #pending: Bits[] = [];
   readonly #edges = new Map<Bits, Set<Bits>>();
   readonly #responders = new Set<Bits>();
+  /** how many times each prefix was handed out by takePending */
+  readonly #asks = new Map<Bits, number>();
 
   constructor(start: Bits) {
     this.#enqueue(start);
@@ -214,7 +227,22 @@ export class TopologyCrawl {
 
   /** Prefixes to query now. */
   takePending(): Bits[] {
-    return this.#pending.splice(0);
+    const out = this.#pending.splice(0);
+    for (const p of out) this.#asks.set(p, (this.#asks.get(p) ?? 0) + 1);
+    return out;
+  }
+
+  /**
+   * Queues again every asked prefix that has not answered and was asked fewer than `maxAsks`
+   * times; returns how many were queued (0: the crawl is over).
+   */
+  retry(maxAsks: number): number {
+    for (const [p, n] of this.#asks) {
+      if (n < maxAsks && !this.#responders.has(p) && !this.#pending.includes(p)) {
+        this.#pending.push(p);
+      }
+    }
+    return this.#pending.length;
   }
 
   /**

@@ -144,6 +144,28 @@ Deno.test("statement 42: at most one hello0/1 per peer per 60 s", () => {
   assert.equal(net.logsOf(a.prefix, "message dropped").length, 1);
 });
 
+Deno.test("statement 42: a hello0 the kernel refused to send does not use the 60 s slot", () => {
+  const net = new TestNet(pki);
+  const a = net.add(n1, { now: T });
+  const first = a.send(n2.prefix, null, T).find((x) => x.type === "send");
+  assert.ok(first?.type === "send");
+  assert.ok(!a.send(n2.prefix, null, T + 1000).some((x) => x.type === "send"), "rate-limited");
+  a.sendFailed({ prefix: n2.prefix }, te.encode("\x04")); // not a hello0: the slot stays used
+  assert.ok(!a.send(n2.prefix, null, T + 1500).some((x) => x.type === "send"));
+  a.sendFailed(first.to, first.data); // e.g. no route to the peer yet
+  const again = a.send(n2.prefix, null, T + 2000).filter((x) => x.type === "send");
+  assert.equal(again.length, 1, "hello0 sent again");
+  assert.ok(!a.send(n2.prefix, null, T + 3000).some((x) => x.type === "send"), "slot used again");
+  // a hello0 answering one received (sent to the source address) counts the same way
+  const b = net.add(n2, { now: T });
+  const reply = net.inject(b.prefix, addressOf(n1.prefix), encodeHello0(n1.cert), T)
+    .find((x) => x.type === "send");
+  assert.ok(reply?.type === "send" && "address" in reply.to);
+  assert.ok(!b.send(n1.prefix, null, T + 1000).some((x) => x.type === "send"), "rate-limited");
+  assert.ok(b.sendFailed(reply.to, reply.data));
+  assert.ok(b.send(n1.prefix, null, T + 2000).some((x) => x.type === "send"), "hello0 again");
+});
+
 Deno.test("statement 19: hellos with expired, foreign-CA or revoked certificates are ignored", () => {
   const net = new TestNet(pki);
   const a = net.add(n1, { now: T });

@@ -84,6 +84,41 @@ Deno.test("topology crawl: recorded answers give the client-tunnel graph", () =>
   assert.deepEqual(g[""].sort(), ["0/16", "1/16", "2/16"]);
 });
 
+Deno.test("statement 46: topology re-asks nodes that did not answer, a bounded number of times", async () => {
+  const p = (n: number) => n.toString(2).padStart(16, "0");
+  const crawl = new TopologyCrawl(p(0));
+  assert.deepEqual(crawl.takePending(), [p(0)]);
+  crawl.answer(p(0), "2 1/16 2/16");
+  assert.deepEqual(crawl.takePending(), [p(1), p(2)]);
+  crawl.answer(p(1), "0");
+  assert.equal(crawl.retry(2), 1);
+  assert.deepEqual(crawl.takePending(), [p(2)]);
+  assert.equal(crawl.retry(2), 0); // p(2) asked twice: given up
+
+  // over real UDP: the first request to each peer is dropped (no session yet), as the node does
+  const node = new FakeLocalNode();
+  await node.start();
+  try {
+    const asked = new Map<string, number>();
+    const answers: Record<string, string> = { [p(0)]: "1 1/16", [p(1)]: "0 2/16" };
+    node.answer = (target, code) => {
+      const n = (asked.get(target) ?? 0) + 1;
+      asked.set(target, n);
+      if (target !== p(0) && n === 1) return null;
+      return target in answers ? localDatagram(target, code, answers[target]) : null;
+    };
+    const link = new LocalNode({ host: "::1", port: node.port }, 200);
+    const g = await link.topology(p(0), bitsToCn);
+    assert.deepEqual(g[""].sort(), ["0/16", "1/16"]);
+    assert.deepEqual(g["0/16"], ["1/16"]);
+    assert.deepEqual(g["2/16"], ["1/16"]);
+    assert.equal(asked.get(p(0)), 1);
+    assert.equal(asked.get(p(2)), 3); // silent node: asked TOPOLOGY_ASKS times, then given up
+  } finally {
+    node.close();
+  }
+});
+
 Deno.test("routed prefixes from a babeld dump: installed routes inside the network only", () => {
   const network = cidrToBits("2001:db8:42::/48");
   const route = (prefix: string, installed = true, from = "::/0") => ({

@@ -223,6 +223,29 @@ export class PeerProtocol {
   }
 
   /**
+   * The kernel refused to send `data` to `to` (a peer; e.g. no route to it yet). A refused
+   * hello0/1 was never sent, so it does not use the peer's rate-limit slot (statement 42 counts
+   * hello0s sent): the next send request may try again instead of waiting 60 s. True if a slot was freed.
+   */
+  sendFailed(to: SendTarget, data: Uint8Array): boolean {
+    if (data.length < MIN_PACKET_LEN) return false;
+    const seq = packetSeq(data);
+    if (seq !== SEQ_HELLO0 && seq !== SEQ_HELLO0_FINGERPRINT) return false;
+    let peer: PeerSession | undefined;
+    if ("prefix" in to) peer = this.table.get(to.prefix);
+    else {
+      try {
+        const bits = bytesToBits(parseIPv6(to.address));
+        if (bits.startsWith(this.opts.network)) {
+          peer = this.table.lookup(bits.slice(this.opts.network.length));
+        }
+      } catch { /* not a peer address */ }
+    }
+    peer?.releaseHello0Slots();
+    return peer !== undefined;
+  }
+
+  /**
    * Version broadcast to direct babel neighbours (spec §9.6): start a session with those we
    * have none with, send `00 ‖ version` to those known to have an older version.
    */

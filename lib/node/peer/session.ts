@@ -81,6 +81,12 @@ export class PeerSession {
     return true;
   }
 
+  /** Frees the hello0 and answer slots: the hello0 that took one never left this host. */
+  releaseHello0Slots(): void {
+    this.helloNotBefore = -Infinity;
+    this.answerNotBefore = -Infinity;
+  }
+
   /**
    * Takes the slot for answering a received hello0 whose sender lacks our certificate while
    * our own hello0 slot is used (see PeerProtocol): one answer per 60 s per peer, counted

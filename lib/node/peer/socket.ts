@@ -154,12 +154,18 @@ export class PeerSocket {
       dest = cached;
     } else dest = to;
     this.opts.onSent?.(dest, data);
+    const failed = (err: Error) => {
+      this.log.debug(`send to [${dest.address}]:${dest.port} failed: ${err.message}`);
+      if (this.opts.machine.sendFailed(to, data)) {
+        this.log.debug(`hello0 to [${dest.address}] not sent, the next one may go at once`);
+      }
+    };
     try {
       this.socket.send(data, dest.port, dest.address, (err) => {
-        if (err) this.log.debug(`send to [${dest.address}]:${dest.port} failed: ${err.message}`);
+        if (err) failed(err);
       });
     } catch (err) {
-      this.log.debug(`send to [${dest.address}]:${dest.port} failed: ${(err as Error).message}`);
+      failed(err as Error);
     }
   }
 
