@@ -18,7 +18,7 @@ const REAL = [
   "metric 96 refmetric 0 via fe80::1 if re6stnet0",
 ];
 
-Deno.test("dump parser: real babeld 1.12.1 lines", () => {
+Deno.test("statement 62 (adapted to stock babeld's text socket): dump parser on real babeld 1.12.1 lines", () => {
   const { dump, dropped } = parseDump(REAL);
   assert.deepEqual(dropped, []);
   assert.deepEqual(dump.interfaces, [

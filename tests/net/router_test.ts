@@ -39,7 +39,7 @@ function alive(pid: number): boolean {
   }
 }
 
-Deno.test("router: registry + 4 nodes ping6 each other, after a crash too; clean exit", async () => {
+Deno.test("statements 68, 73: router: registry + 4 nodes ping6 each other, after a crash too; clean exit", async () => {
   if (!canRunNetTests("router")) return;
   await withNet("router", async (net) => {
     const { nodes } = await routerNetwork(net, 4);
