@@ -23,15 +23,15 @@ function disabled(ipv4: unknown, sublen: unknown, serial: string | undefined): s
   return r.reason;
 }
 
-Deno.test("statement 24: the spec's example 10.42.0.0/16 8, serial 3 ⇒ 10.42.3.1/24 (computation only)", () => {
-  assert.deepEqual(assigned("10.42.0.0/16", 8, "3"), {
-    network: "10.42.0.0/16",
-    block: "10.42.3.0/24",
-    address: "10.42.3.1",
+Deno.test("statement 24: the spec's example shape NET/16 8, serial 3 ⇒ NET+3.1/24 (computation only)", () => {
+  assert.deepEqual(assigned("198.19.0.0/16", 8, "3"), {
+    network: "198.19.0.0/16",
+    block: "198.19.3.0/24",
+    address: "198.19.3.1",
     prefixLength: 24,
     netmask: "255.255.255.0",
   });
-  assert.match(disabled("10.42.0.0/16", 8, "256"), /^IPv4 payload disabled: .*256/);
+  assert.match(disabled("198.19.0.0/16", 8, "256"), /^IPv4 payload disabled: .*256/);
 });
 
 Deno.test("statement 24: 198.19.0.0/16 8 — address on tunnels, block announced, serial ≥ 256 disabled", () => {
