@@ -4,6 +4,7 @@
  * revocation landing in the CRL, topology picture from a UDP stand-in for the co-located node)
  * and the installer files (`/install.sh`, service files, `--artifacts` binaries).
  */
+import { parseMetrics } from "../status/prometheus.ts";
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { readEmbeddedText } from "../../lib/embedded.ts";
@@ -23,32 +24,6 @@ import {
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 const MONITOR = "198.18.0.9";
 const STRANGER = "198.18.0.66";
-
-/** Samples of a Prometheus text page as parsed by prometheus_client: "name{labels}" → value. */
-async function parseMetrics(body: string): Promise<Map<string, number>> {
-  const script = [
-    "import sys, json",
-    "from prometheus_client.parser import text_string_to_metric_families as p",
-    "out = {}",
-    "for f in p(sys.stdin.read()):",
-    "  for s in f.samples:",
-    "    labels = ','.join(f'{k}={v}' for k, v in sorted(s.labels.items()))",
-    "    out[s.name + ('{' + labels + '}' if labels else '')] = s.value",
-    "print(json.dumps(out))",
-  ].join("\n");
-  const py = new Deno.Command("/usr/bin/python3", {
-    args: ["-c", script],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = py.stdin.getWriter();
-  await w.write(new TextEncoder().encode(body));
-  await w.close();
-  const out = await py.output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return new Map(Object.entries(JSON.parse(new TextDecoder().decode(out.stdout))));
-}
 
 /** The CSRF token of an admin page. */
 function csrfOf(html: string): string {
