@@ -286,6 +286,7 @@ class Daemon {
       sameCountry: params.sameCountry,
       ourCountry: o.country ? { ipv4: o.country, ipv6: o.country } : undefined,
       remoteGateways: o.remoteGateways,
+      watchLan: o.interfaces.length > 0,
       cache,
       random: Math.random,
       now: Date.now() / 1000,
@@ -431,6 +432,7 @@ class Daemon {
       peers,
       registry,
       network,
+      lanInterfaces: o.interfaces,
       now,
       onExternalIp: (ip) => {
         if (book.learn(ip)) publish();
@@ -469,7 +471,7 @@ class Daemon {
       ex.execute(core.updateCrl(now(), fresh.crl));
       // a fresh dump: a base manager (client_count 0, --client) dumps babeld only every
       // tunnel_refresh, so its last view may be empty
-      const view = await freshView(babel.socket, network, this.#view);
+      const view = await freshView(babel.socket, network, o.interfaces, this.#view);
       peers.broadcastVersion(view.neighbourPrefixes());
       if (changed.length) log.info(`network parameters changed: ${changed.join(", ")}`);
       // lifecycle: restart only what the change needs (§7.4, lib/node/lifecycle/reaction.ts)
@@ -553,7 +555,7 @@ class Daemon {
       })),
       tunnels: core.status(),
       tunnelCounters: core.counters(),
-      view: await freshView(babel.socket, network, this.#view),
+      view: await freshView(babel.socket, network, o.interfaces, this.#view),
       sessions: machine.peerPrefixes().flatMap((p) => machine.peer(p, Date.now()) ?? []),
       cache: cache.listPeers(),
       babeld: { pid: babel.pid, restarts: babel.restarts },
