@@ -720,11 +720,11 @@ export class TunnelManager {
     });
   }
 
-  /** True if a LAN check is due: `watchLan` and a client tunnel younger than 2 × timeout. */
+  /** True if a LAN check is due: `watchLan` and a client tunnel younger than 4 × timeout. */
   #youngTunnelOnLan(now: number): boolean {
     if (!this.#o.watchLan) return false;
     for (const t of this.#connections.values()) {
-      if (now < t.startedAt + 2 * this.timeout) return true;
+      if (now < t.startedAt + 4 * this.timeout) return true;
     }
     return false;
   }
