@@ -61,3 +61,9 @@ export class CountryDatabase {
     return countryOf(this.reader, ip);
   }
 }
+
+/** The database named by `GEOIP2_MMDB`, if set; throws `MmdbError` when it cannot be used. */
+export function databaseFromEnvironment(): CountryDatabase | undefined {
+  const path = Deno.env.get(GEOIP_ENV);
+  return path ? CountryDatabase.open(path) : undefined;
+}
