@@ -6,6 +6,9 @@
  * filter: `ipv4`/`ipv6` are live getters giving the country of our first address of that family.
  */
 import { isIPv4 } from "../config/checks.ts";
+import { logger } from "../log.ts";
+
+const log = logger("node");
 
 /** Asks the registry: a country code, `""` when unknown, undefined when the call failed. */
 export type CountryQuestion = (ip: string) => Promise<string | undefined>;
@@ -78,7 +81,12 @@ export class OwnCountry {
     let learnt = false, failed = false;
     for (const ip of new Set(ips)) {
       if (this.#answers.has(ip)) continue;
-      const answer = await this.#ask(ip);
+      let answer: string | undefined;
+      try {
+        answer = await this.#ask(ip);
+      } catch (e) {
+        log.warn(`getCountry ${ip}: ${(e as Error).message}`);
+      }
       if (answer === undefined) {
         failed = true;
         continue;
@@ -92,7 +100,8 @@ export class OwnCountry {
   /**
    * Asks about our addresses until each one is answered, calling `learnt` after new answers and
    * retrying failed questions after `COUNTRY_RETRY_MS`. One run at a time: a call during a run
-   * makes it go round once more and returns the same promise.
+   * makes it go round once more and returns the same promise, which never rejects (errors of
+   * the hooks are logged and end the run).
    */
   settle(hooks: SettleHooks): Promise<void> {
     if (this.#settling) {
@@ -101,11 +110,16 @@ export class OwnCountry {
     }
     const run = async () => {
       let result: boolean | undefined;
-      do {
-        this.#again = false;
-        result = await this.update(hooks.addresses());
-        if (result) hooks.learnt();
-      } while (this.#again);
+      try {
+        do {
+          this.#again = false;
+          result = await this.update(hooks.addresses());
+          if (result) hooks.learnt();
+        } while (this.#again);
+      } catch (e) {
+        log.warn(`our country: ${(e as Error).message}`);
+        return; // the daemon is stopping (closed cache) or our address is unreadable
+      }
       if (result === undefined) hooks.later(COUNTRY_RETRY_MS, () => void this.settle(hooks));
     };
     return this.#settling = run().finally(() => this.#settling = undefined);

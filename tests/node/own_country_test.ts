@@ -79,3 +79,20 @@ Deno.test("own country: failed questions are retried later; one settle run at a 
   assert.deepEqual([own.ipv4, own.ipv6], ["FR", "DE"]);
   assert.equal(timers.length, 1, "no retry once answered");
 });
+
+Deno.test("own country: a throwing registry call or hook is logged, never an unhandled rejection", async () => {
+  const own = new OwnCountry({ ask: () => Promise.reject(new Error("registry refused (403)")) });
+  own.enabled = true;
+  assert.equal(await own.update(["198.18.1.1"]), undefined, "a failed question");
+  const ok = new OwnCountry({ ask: () => Promise.resolve("FR") });
+  ok.enabled = true;
+  const timers: number[] = [];
+  await ok.settle({
+    addresses: () => ["198.18.1.1"],
+    learnt: () => {
+      throw new Error("database is closed");
+    },
+    later: (ms) => timers.push(ms),
+  });
+  assert.deepEqual(timers, [], "no retry after the hook failed");
+});
