@@ -2,7 +2,9 @@
  * Statement 58 end to end (spec §10.4, §10.8, §2.2): the registry runs with `--same-country FR`
  * and a GeoIP database (a fixture MaxMind DB placing each host's 198.18.1.x address in FR, DE
  * or JP); nodes run without `--country`, so each learns its country from the registry's
- * `getCountry` and advertises it as the 4th address field. With real OpenVPN tunnels:
+ * `getCountry` and advertises it as the 4th address field, and `re6st conf` (no `--location`)
+ * places each machine in its community by the GeoIP of its address (spec §5.3). With real
+ * OpenVPN tunnels:
  * - FR nodes (registry node, fr1, fr2) only ever run OpenVPN clients to FR endpoints;
  * - the other nodes (de1, de2, jp1) never run one to an FR endpoint;
  * - the two groups still reach each other: fr2 and de1 are babel neighbours on the LAN (`-i`),
@@ -14,6 +16,7 @@ import { Overlay, type OverlayNode } from "../../lib/demo/overlay.ts";
 import { matrixTable, watchConvergence } from "../../lib/demo/reachability.ts";
 import { run } from "../../lib/netns/exec.ts";
 import { parseAddresses } from "../../lib/wire/address.ts";
+import { cnToBits } from "../../lib/wire/prefix.ts";
 import { countryRecord, writeMmdb } from "../geoip/mmdb_writer.ts";
 import { canRunNetTests, type Host, waitFor, withNet } from "./harness.ts";
 import { targetsOf } from "./router_network.ts";
@@ -69,6 +72,10 @@ Deno.test("statement 58: with same_country FR, FR nodes only tunnel to FR endpoi
         { ipv4Aliases: ["::ffff:0:0/96"] },
       ),
     );
+    // spec §5.3: `re6st conf` sends no location, so the registry places each machine by the GeoIP
+    // of the address it connects from
+    const communities = `${net.tmpDir}/community.conf`;
+    await Deno.writeTextFile(communities, "000 *\n010 FR\n001 @AS\n");
     const overlay = await Overlay.create({
       dir: net.tmpDir,
       logDir: net.logDir,
@@ -76,12 +83,20 @@ Deno.test("statement 58: with same_country FR, FR nodes only tunnel to FR endpoi
       hello: 4,
       clientCount: 2,
       tunnelRefresh: 100,
-      registryArgs: ["--same-country", "FR", "--geoip", mmdb],
+      registryArgs: ["--same-country", "FR", "--geoip", mmdb, "--community", communities],
     });
     const registry = await overlay.startRegistry(hosts[0], ip(hosts[0]));
     const others = await Promise.all(hosts.slice(1).map((h) => overlay.addNode(h, [ip(h)])));
     const nodes = [registry, ...others];
     const byName = (name: string) => nodes.find((n) => n.host.name === name)!;
+    const community: Record<string, string> = { FR: "010", DE: "000", JP: "001" };
+    for (const node of nodes) {
+      const bits = cnToBits(node.cn);
+      assert.ok(
+        bits.startsWith(community[COUNTRY[node.host.name][0]]),
+        `${node.host.name}: prefix ${bits} in the community of ${COUNTRY[node.host.name]}`,
+      );
+    }
     const lanBridge = new Set(["fr2", "de1"]);
     await Promise.all(nodes.map(async (node) => {
       const extra = lanBridge.has(node.host.name) ? ["-i", "eth0"] : [];
