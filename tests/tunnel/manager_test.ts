@@ -401,7 +401,7 @@ Deno.test("revoked certificates: a revoked client is refused, a revoked server's
   assert.equal(m.servesRevokedClient(), true);
 });
 
-Deno.test("disabled protocols and same_country filter endpoints; nothing left means no tunnel", () => {
+Deno.test("statement 58: disabled protocols and same_country filter endpoints; nothing left means no tunnel", () => {
   const { m, cache } = makeManager({
     prefix: p(5),
     clientCount: 3,
