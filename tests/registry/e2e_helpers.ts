@@ -87,6 +87,46 @@ export function makeNode(
   return { key: privateKey, csr: createCsr(privateKey, fields) };
 }
 
+/** The CA files a registry runs on. */
+export interface RegistryFiles {
+  caPath: string;
+  keyPath: string;
+  dhPath: string;
+}
+
+/**
+ * `deno run -A main.ts registry` arguments of this checkout: HTTP on 127.0.0.1:`port` only,
+ * database `db`, the CA's files, then `extra`.
+ */
+export function registryArgs(
+  ca: RegistryFiles,
+  port: number,
+  db: string,
+  extra: string[] = [],
+): string[] {
+  return [
+    "run",
+    "-A",
+    `${ROOT}main.ts`,
+    "registry",
+    "--port",
+    String(port),
+    "-4",
+    "127.0.0.1",
+    "-6",
+    "",
+    "--db",
+    db,
+    "--ca",
+    ca.caPath,
+    "--key",
+    ca.keyPath,
+    "--dh",
+    ca.dhPath,
+    ...extra,
+  ]; // deno-fmt-ignore
+}
+
 /** A running `re6st registry` process. */
 export class RegistryProcess {
   #child: Deno.ChildProcess | undefined;
@@ -105,31 +145,13 @@ export class RegistryProcess {
   /** Starts the process and waits (≤ 20 s) until it answers `getCa`. */
   async start(): Promise<void> {
     this.#child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        `${ROOT}main.ts`,
-        "registry",
-        "--port",
-        String(this.port),
-        "-4",
-        "127.0.0.1",
-        "-6",
-        "",
-        "--db",
-        this.db,
-        "--ca",
-        this.ca.caPath,
-        "--key",
-        this.ca.keyPath,
-        "--dh",
-        this.ca.dhPath,
+      args: registryArgs(this.ca, this.port, this.db, [
         "-l",
         `${this.ca.dir}/registry.log`,
         "-v",
         "3",
         ...this.args,
-      ], // deno-fmt-ignore
+      ]),
       env: this.env,
       stdout: "null",
       stderr: "null",
