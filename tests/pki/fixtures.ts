@@ -1,6 +1,7 @@
 /** Shared fixtures of the pki tests: one test CA and reusable keys, made once per process. */
 import { createTestCa } from "../../lib/pki/testing.ts";
 import { generateRsaKey } from "../../lib/pki/keys.ts";
+import { type CommandResult, tryRun } from "../../lib/netns/exec.ts";
 
 let ca: ReturnType<typeof createTestCa> | undefined;
 const keys = new Map<string, Promise<string>>();
@@ -19,21 +20,8 @@ export function testKey(name: string, bits = 2048): Promise<string> {
 }
 
 /** Runs a program, returns its exit code and output; throws if it cannot start. */
-export async function run(cmd: string, args: string[], stdin?: string) {
-  const child = new Deno.Command(cmd, {
-    args,
-    stdin: stdin === undefined ? "null" : "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  if (stdin !== undefined) {
-    const w = child.stdin.getWriter();
-    await w.write(new TextEncoder().encode(stdin));
-    await w.close();
-  }
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+export function run(cmd: string, args: string[], stdin?: string): Promise<CommandResult> {
+  return tryRun([cmd, ...args], { stdin });
 }
 
 /** A temporary directory removed after `fn`. */

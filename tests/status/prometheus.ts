@@ -1,5 +1,6 @@
 /** Parses a Prometheus text page with the reference parser (python3-prometheus-client). */
 import assert from "node:assert/strict";
+import { tryRun } from "../../lib/netns/exec.ts";
 
 /** One sample as prometheus_client reads it, with its family's name, type and help text. */
 export interface ParsedSample {
@@ -23,18 +24,9 @@ export async function parseMetricSamples(body: string): Promise<ParsedSample[]> 
     "                'name': s.name, 'labels': s.labels, 'value': s.value})",
     "print(json.dumps(out))",
   ].join("\n");
-  const py = new Deno.Command("/usr/bin/python3", {
-    args: ["-c", script],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = py.stdin.getWriter();
-  await w.write(new TextEncoder().encode(body));
-  await w.close();
-  const out = await py.output();
-  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-  return JSON.parse(new TextDecoder().decode(out.stdout));
+  const out = await tryRun(["/usr/bin/python3", "-c", script], { stdin: body });
+  assert.equal(out.code, 0, out.stderr);
+  return JSON.parse(out.stdout);
 }
 
 /** Samples of a page as parsed by prometheus_client: `name{k=v,…}` (labels sorted) → value. */
