@@ -33,3 +33,43 @@ export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T
     await Deno.remove(dir, { recursive: true });
   }
 }
+
+/** A self-signed certificate for `openssl req` to make (`selfSignedArgs`). */
+export interface SelfSigned {
+  /** certificate file written */
+  out: string;
+  /** subject, `/K=V/…` */
+  subject: string;
+  /** a new unencrypted key, `rsa:BITS` or `ec` (with `-pkeyopt` in `extra`), written to `keyOut` */
+  newKey?: string;
+  keyOut?: string;
+  /** or an existing key file */
+  key?: string;
+  /** `-set_serial` value, e.g. `0x120010db80042` */
+  serial?: string;
+  days?: number;
+  /** signature digest, e.g. `sha512` */
+  digest?: string;
+  /** more `openssl req` arguments */
+  extra?: string[];
+}
+
+/** `openssl req -new -x509 -nodes …` arguments making the certificate `c` describes. */
+export function selfSignedArgs(c: SelfSigned): string[] {
+  return [
+    "req",
+    "-new",
+    "-x509",
+    "-nodes",
+    ...(c.newKey ? ["-newkey", c.newKey, "-keyout", c.keyOut ?? `${c.out}.key`] : []),
+    ...(c.key ? ["-key", c.key] : []),
+    ...(c.serial ? ["-set_serial", c.serial] : []),
+    ...(c.days ? ["-days", String(c.days)] : []),
+    ...(c.digest ? [`-${c.digest}`] : []),
+    "-subj",
+    c.subject,
+    ...(c.extra ?? []),
+    "-out",
+    c.out,
+  ];
+}

@@ -8,6 +8,8 @@ import crypto from "node:crypto";
 import dgram from "node:dgram";
 import { DatabaseSync } from "node:sqlite";
 import { createCsr } from "../../lib/pki/csr.ts";
+import { TEST_CA_SUBJECT } from "../../lib/pki/testing.ts";
+import { selfSignedArgs } from "../pki/fixtures.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -42,26 +44,22 @@ export interface TestCa {
 /** Creates a temporary directory with a CA (`bits` RSA key) and a DH file. */
 export async function makeCa(bits = 2048): Promise<TestCa> {
   const dir = await Deno.makeTempDir({ prefix: "re6st-registry-" });
-  await sh("openssl", [
-    "req",
-    "-nodes",
-    "-new",
-    "-x509",
-    "-newkey",
-    `rsa:${bits}`,
-    "-sha512",
-    "-keyout",
-    `${dir}/ca.key`,
-    "-set_serial",
-    "0x120010db80042",
-    "-days",
-    "365",
-    "-subj",
-    "/C=FR/ST=Lille/L=Lille/O=nexedi/CN=TEST-CA/emailAddress=registry@example.com",
-    "-out",
-    `${dir}/ca.crt`,
-  ]); // deno-fmt-ignore
-  await Deno.writeTextFile(`${dir}/dh.pem`, "-----BEGIN DH PARAMETERS-----\ntest\n-----END DH PARAMETERS-----\n");
+  await sh(
+    "openssl",
+    selfSignedArgs({
+      newKey: `rsa:${bits}`,
+      keyOut: `${dir}/ca.key`,
+      digest: "sha512",
+      serial: "0x120010db80042",
+      days: 365,
+      subject: `${TEST_CA_SUBJECT}/emailAddress=registry@example.com`,
+      out: `${dir}/ca.crt`,
+    }),
+  );
+  await Deno.writeTextFile(
+    `${dir}/dh.pem`,
+    "-----BEGIN DH PARAMETERS-----\ntest\n-----END DH PARAMETERS-----\n",
+  );
   return {
     dir,
     caPath: `${dir}/ca.crt`,
