@@ -153,7 +153,8 @@ export class SimNetwork implements RoutingModel {
 
   readonly #prefixes: Bits[];
   readonly #addresses: string[];
-  readonly #index = new Map<Bits, number>();
+  /** prefix length in bits: node i's prefix is i in binary, zero-padded to this width */
+  readonly #width: number;
   readonly #caches: MemoryPeerCache[];
   readonly #life: Int32Array;
   /** 1 once the node first started (before that it is neither alive nor dead) */
@@ -175,7 +176,10 @@ export class SimNetwork implements RoutingModel {
   /** tunnels established (+1) or removed (-1) since the labels were computed: (a, b, ±1) */
   #linkChanges: number[] = [];
   #labelTime = -1;
+  /** routed lists per component label, for the current labels */
   #routedCache = new Map<number, Bits[]>();
+  /** the lists of the last labelling that made some, reused while their component is unchanged */
+  #routedBefore = new Map<number, Bits[]>();
   #bootstrapList: number[] = [];
   #bootstrapBuiltAt = -Infinity;
   #killCredit = 0;
@@ -193,9 +197,8 @@ export class SimNetwork implements RoutingModel {
     this.managers = new Array(n);
     this.#random = seededRandom(nodeSeed(o.seed, -1, 0));
     this.#reach = new Reach(n);
-    const width = Math.max(1, Math.ceil(Math.log2(n)));
+    const width = this.#width = Math.max(1, Math.ceil(Math.log2(n)));
     this.#prefixes = Array.from({ length: n }, (_, i) => i.toString(2).padStart(width, "0"));
-    this.#prefixes.forEach((p, i) => this.#index.set(p, i));
     // 198.18.0.0/15, one TCP endpoint per node
     this.#addresses = Array.from(
       { length: n },
@@ -251,7 +254,15 @@ export class SimNetwork implements RoutingModel {
   // ------------------------------------------------------------ RoutingModel
 
   indexOf(prefix: Bits): number {
-    return this.#index.get(prefix) ?? -1;
+    // read the bits (a lookup table of 10⁵ strings costs a cache miss per call)
+    if (prefix.length !== this.#width) return -1;
+    let i = 0;
+    for (let x = 0; x < prefix.length; x++) {
+      const c = prefix.charCodeAt(x) - 48;
+      if (c !== 0 && c !== 1) return -1;
+      i = 2 * i + c;
+    }
+    return i < this.o.nodes ? i : -1;
   }
 
   prefixOf(node: number): Bits {
@@ -264,13 +275,31 @@ export class SimNetwork implements RoutingModel {
     if (this.#size[label] < 2) return [];
     let list = this.#routedCache.get(label);
     if (!list) {
-      list = [];
-      for (let v = label; v < this.o.nodes; v++) {
-        if (this.#label[v] === label) list.push(this.#prefixes[v]);
+      list = this.#sameComponent(label) ?? [];
+      if (list.length === 0) {
+        for (let v = label; v < this.o.nodes; v++) {
+          if (this.#label[v] === label) list.push(this.#prefixes[v]);
+        }
       }
       this.#routedCache.set(label, list);
     }
     return list;
+  }
+
+  /**
+   * The list made for component `label` before the last relabelling, if that component still has
+   * exactly the same nodes: cores keep the list of their last dump, and sharing it (instead of one
+   * copy per relabelling) saves most of the heap at 10⁴ nodes.
+   */
+  #sameComponent(label: number): Bits[] | undefined {
+    const before = this.#routedBefore.get(label);
+    if (!before || before.length !== this.#size[label]) return undefined;
+    const lab = this.#label, prefixes = this.#prefixes;
+    let x = 0;
+    for (let v = label; v < this.o.nodes && x < before.length; v++) {
+      if (lab[v] === label && prefixes[v] !== before[x++]) return undefined;
+    }
+    return before;
   }
 
   connected(a: number, b: number): boolean {
@@ -468,6 +497,7 @@ export class SimNetwork implements RoutingModel {
     this.#labelTime = this.now;
     if (unchanged) return;
     components(g, this.#label, this.#size, this.#queue);
+    if (this.#routedCache.size > 0) this.#routedBefore = this.#routedCache;
     this.#routedCache = new Map();
   }
 
