@@ -27,6 +27,7 @@ import { TunnelManager } from "../node/tunnel/manager.ts";
 import { type Random, seededRandom, shuffle } from "../node/tunnel/random.ts";
 import type { Logger } from "../log.ts";
 import type { Bits } from "../wire/prefix.ts";
+import { ClientEdges } from "./client_edges.ts";
 import { SERVER_IFNAME, TunnelGraph } from "./graph.ts";
 import { ExactRouteCounts, type RouteCounts, SampledRouteCounts } from "./route_counts.ts";
 import { components, Reach } from "./search.ts";
@@ -121,6 +122,11 @@ export interface SimCounters {
 
 const QUIET: Logger = { error() {}, warn() {}, info() {}, debug() {}, trace() {} };
 const BOOTSTRAP_LIST_AGE = 60;
+/**
+ * Most removed tunnels checked one by one before components are recomputed from scratch (a check
+ * usually re-walks a kept path of a few tunnels, a full labelling reads every tunnel).
+ */
+const MAX_REMOVALS_CHECKED = 512;
 
 /** Seed of node `i`'s generator in incarnation `life`. */
 function nodeSeed(seed: number, i: number, life: number): number {
@@ -153,6 +159,8 @@ export class SimNetwork implements RoutingModel {
 
   readonly #prefixes: Bits[];
   readonly #addresses: string[];
+  /** certificate serial of each node (its index; one shared bigint each, the cores keep them) */
+  readonly #serials: bigint[];
   /** prefix length in bits: node i's prefix is i in binary, zero-padded to this width */
   readonly #width: number;
   readonly #caches: MemoryPeerCache[];
@@ -162,7 +170,7 @@ export class SimNetwork implements RoutingModel {
   readonly #random: Random;
   readonly #reach: Reach;
   /** per node: client OpenVPN id → edge */
-  readonly #clientEdges: Array<Map<number, number>>;
+  readonly #clientEdges: ClientEdges;
   /** client OpenVPN id of each edge */
   #edgeId = new Int32Array(0);
   readonly #wake: Float64Array;
@@ -204,8 +212,9 @@ export class SimNetwork implements RoutingModel {
       { length: n },
       (_, i) => `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255},1194,tcp`,
     );
+    this.#serials = Array.from({ length: n }, (_, i) => BigInt(i));
     this.#life = new Int32Array(n);
-    this.#clientEdges = Array.from({ length: n }, () => new Map());
+    this.#clientEdges = new ClientEdges(n, o.clientCount + 2);
     this.#wake = new Float64Array(n).fill(-1);
     this.#tickedAt = new Float64Array(n).fill(-1);
     this.#label = new Int32Array(n);
@@ -340,20 +349,22 @@ export class SimNetwork implements RoutingModel {
     this.#liveCount--;
     this.managers[i] = undefined;
     this.counters.kills++;
-    for (const e of this.#clientEdges[i].values()) {
+    const edges = this.#clientEdges;
+    for (let x = 0; x < edges.size(i); x++) {
+      const e = edges.edgeAt(i, x);
       if (g.up[e]) {
         const server = g.server[e];
         this.#later(this.o.detectDelay, (now) => this.#notifyDisconnected(server, i, now));
       }
       this.#removeEdge(e);
     }
-    this.#clientEdges[i].clear();
+    edges.clear(i);
     while (g.degree[i] > 0) {
       const e = g.adjEdge[i * g.cap];
       const client = g.client[e];
       const id = this.#edgeId[e];
       const life = this.#life[client];
-      this.#clientEdges[client].delete(id);
+      edges.delete(client, id);
       this.#removeEdge(e);
       this.#later(this.o.detectDelay, (now) => {
         const m = this.managers[client];
@@ -508,12 +519,17 @@ export class SimNetwork implements RoutingModel {
    */
   #labelsStillValid(): boolean {
     const changes = this.#linkChanges;
-    if (this.#labelVersion < 0 || changes.length > 3 * 64) return false;
+    if (this.#labelVersion < 0) return false;
+    let removals = 0;
     for (let x = 0; x < changes.length; x += 3) {
       const a = changes[x], b = changes[x + 1];
       if (changes[x + 2] > 0) {
         if (this.#label[a] !== this.#label[b]) return false;
-      } else if (!this.#reach.reaches(this.graph, a, b, false)) return false;
+      } else if (
+        ++removals > MAX_REMOVALS_CHECKED || !this.#reach.reaches(this.graph, a, b, false)
+      ) {
+        return false;
+      }
     }
     return true;
   }
@@ -542,7 +558,8 @@ export class SimNetwork implements RoutingModel {
           break;
         case "drainInterface":
         case "restoreInterface":
-          for (const e of this.#clientEdges[i].values()) {
+          for (let x = 0; x < this.#clientEdges.size(i); x++) {
+            const e = this.#clientEdges.edgeAt(i, x);
             if (this.graph.ifname[e] === c.ifname) {
               this.graph.setDrained(e, c.type === "drainInterface");
             }
@@ -576,14 +593,14 @@ export class SimNetwork implements RoutingModel {
       this.#edgeId = grown;
     }
     this.#edgeId[e] = id;
-    this.#clientEdges[i].set(id, e);
+    this.#clientEdges.set(i, id, e);
     this.counters.opened++;
     const life = this.#life[i];
     const accepted = (now: number): boolean => {
       if (j < 0 || j === i || !this.alive[j] || this.natted[j]) return false;
       if (g.served[j] >= this.o.maxClients) return false;
       const server = this.managers[j]!;
-      const r = server.clientConnected(now, this.#prefixes[i], SERVER_IFNAME, BigInt(i));
+      const r = server.clientConnected(now, this.#prefixes[i], SERVER_IFNAME, this.#serials[i]);
       this.#exec(j, r.commands);
       return r.accept;
     };
@@ -599,13 +616,13 @@ export class SimNetwork implements RoutingModel {
           return;
         }
         this.#establish(e);
-        this.#exec(i, this.managers[i]!.tunnelUp(now, id, BigInt(j)));
+        this.#exec(i, this.managers[i]!.tunnelUp(now, id, this.#serials[j]));
         return;
       }
       this.#later(Math.max(0, this.o.failDelay - this.o.openDelay), (later) => {
         if (!this.#current(i, life, id, e)) return;
         this.counters.refused++;
-        this.#clientEdges[i].delete(id);
+        this.#clientEdges.delete(i, id);
         this.#removeEdge(e);
         this.#exec(i, this.managers[i]!.tunnelExited(later, id));
       });
@@ -614,14 +631,14 @@ export class SimNetwork implements RoutingModel {
 
   /** True if client OpenVPN `id` of node `i` (incarnation `life`) is still edge `e`. */
   #current(i: number, life: number, id: number, e: number): boolean {
-    return this.alive[i] === 1 && this.#life[i] === life && this.#clientEdges[i].get(id) === e;
+    return this.alive[i] === 1 && this.#life[i] === life && this.#clientEdges.get(i, id) === e;
   }
 
   #killTunnel(i: number, id: number): void {
-    const e = this.#clientEdges[i].get(id);
-    if (e === undefined) return;
+    const e = this.#clientEdges.get(i, id);
+    if (e < 0) return;
     const g = this.graph;
-    this.#clientEdges[i].delete(id);
+    this.#clientEdges.delete(i, id);
     const server = g.server[e];
     const wasUp = g.up[e] === 1;
     if (wasUp && g.drained[e]) this.counters.replaced++;

@@ -189,11 +189,12 @@ export class Reach {
       this.#memoGraph = g;
       this.#memoVersion = g.version;
     }
-    const key = (a < b ? a * g.n + b : b * g.n + a) * 2 + (clean ? 1 : 0);
+    const pair = (a < b ? a * g.n + b : b * g.n + a) * 2;
+    const key = pair + (clean ? 1 : 0);
     let known = this.#memo.get(key);
     if (known === undefined) {
-      const path = this.#witness.get(key);
-      known = path !== undefined && holds(g, path, clean);
+      // a path of normal tunnels also answers the question over all tunnels
+      known = this.#witnessed(g, key, clean) || (!clean && this.#witnessed(g, pair + 1, false));
       if (!known) {
         const found = this.#search(g, a, b, clean);
         known = found !== undefined;
@@ -205,6 +206,12 @@ export class Reach {
       this.#memo.set(key, known);
     }
     return known;
+  }
+
+  /** True if the witness kept for `key` still holds (over normal tunnels only with `clean`). */
+  #witnessed(g: TunnelGraph, key: number, clean: boolean): boolean {
+    const path = this.#witness.get(key);
+    return path !== undefined && holds(g, path, clean);
   }
 
   /** The nodes of a path from `a` to `b`, or undefined if there is none. */
