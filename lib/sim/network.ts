@@ -177,6 +177,8 @@ export class SimNetwork implements RoutingModel {
   readonly #tickedAt: Float64Array;
   readonly #wakeBuckets = new Map<number, number[]>();
   readonly #events = new Map<number, Array<(now: number) => void>>();
+  /** events scheduled for the current second since its list was last run */
+  #dueNow = 0;
   readonly #label: Int32Array;
   readonly #size: Int32Array;
   readonly #queue: Int32Array;
@@ -395,6 +397,7 @@ export class SimNetwork implements RoutingModel {
 
   #later(delay: number, run: (now: number) => void): void {
     const at = this.now + delay;
+    if (at === this.now) this.#dueNow++;
     let list = this.#events.get(at);
     if (!list) this.#events.set(at, list = []);
     list.push(run);
@@ -432,7 +435,7 @@ export class SimNetwork implements RoutingModel {
         if (!m || this.#wake[i] !== now) continue;
         this.#tickedAt[i] = now;
         this.#exec(i, m.tick(now));
-        this.#drainEvents(now);
+        if (this.#dueNow > 0) this.#drainEvents(now);
       }
       this.#wakeBuckets.delete(now);
     }
@@ -450,6 +453,7 @@ export class SimNetwork implements RoutingModel {
     if (!list) return;
     for (let x = 0; x < list.length; x++) list[x](now);
     this.#events.delete(now);
+    this.#dueNow = 0;
   }
 
   /** Reschedules node `i`'s next tick after anything happened to its core. */

@@ -229,7 +229,7 @@ export class Reach {
     qa[ta++] = a;
     qb[tb++] = b;
     const cap = g.cap, adjNode = g.adjNode, adjEdge = g.adjEdge, degree = g.degree;
-    const drained = g.drained;
+    const drained = g.drained, drainedAt = g.drainedAt;
     while (ha < ta && hb < tb) {
       // expand one whole level of the smaller frontier
       const fromA = ta - ha <= tb - hb;
@@ -240,8 +240,9 @@ export class Reach {
       while (h < levelEnd) {
         const u = q[h++];
         const base = u * cap, end = base + degree[u];
+        const checkDrained = clean && drainedAt[u] > 0;
         for (let x = base; x < end; x++) {
-          if (clean && drained[adjEdge[x]]) continue;
+          if (checkDrained && drained[adjEdge[x]]) continue;
           const v = adjNode[x];
           const m = mark[v];
           if (m === theirs) return fromA ? this.#path(u, v) : this.#path(v, u);
