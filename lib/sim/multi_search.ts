@@ -1,9 +1,8 @@
 /**
  * Breadth-first searches from up to 32 sources at once: each node holds one bit per source in an
- * int32 mask, and one pass over a level's frontier advances every search that reached it. A node
- * is in the frontier of several searches at once, so the adjacency is read about 4 times per
- * level-set instead of once per source — the landmark searches of the route counts and the
- * measurement BFS are several times cheaper this way.
+ * int32 mask, and one pass over a level's frontier advances every search that reached it. A node's
+ * tunnels are read once per distinct distance of the node from the sources (a handful), instead
+ * of once per source: the route counts' landmark searches and the measurement BFS use it.
  *
  * Hop distances, and optionally for every (node, source) the tunnel the node forwards by towards
  * the source: the smallest edge id among its tunnels to nodes one hop closer — the same tie-break
