@@ -561,14 +561,16 @@ export class SimNetwork implements RoutingModel {
           this.#killTunnel(i, c.id);
           break;
         case "drainInterface":
-        case "restoreInterface":
+        case "restoreInterface": {
+          const tap = this.graph.tapId(c.ifname);
           for (let x = 0; x < this.#clientEdges.size(i); x++) {
             const e = this.#clientEdges.edgeAt(i, x);
-            if (this.graph.ifname[e] === c.ifname) {
+            if (this.graph.tap[e] === tap) {
               this.graph.setDrained(e, c.type === "drainInterface");
             }
           }
           break;
+        }
         case "send":
           this.#send(i, c.peer, c.code);
           break;

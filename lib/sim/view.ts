@@ -67,11 +67,12 @@ export class SimRoutingView implements RoutingView {
     const g = this.model.graph;
     const base = this.node * g.cap;
     const server = ifname === SERVER_IFNAME;
+    const tap = server ? -1 : g.tapId(ifname);
     let total = 0;
     for (let x = base; x < base + g.degree[this.node]; x++) {
       const e = g.adjEdge[x];
       const mine = g.client[e] === this.node;
-      if (server ? !mine : mine && g.ifname[e] === ifname) total += this.model.routes(this.node, e);
+      if (server ? !mine : mine && g.tap[e] === tap) total += this.model.routes(this.node, e);
     }
     return total;
   }
