@@ -151,8 +151,8 @@ export function components(
   }
 }
 
-/** Most witness paths `Reach` keeps (they are dropped all at once beyond). */
-const MAX_WITNESSES = 8192;
+/** Witness paths per generation: `Reach` keeps the last 8192 to 16384 it found. */
+const WITNESS_GENERATION = 8192;
 
 /**
  * Bidirectional search: true if `a` reaches `b` over established tunnels (only normal ones with
@@ -173,6 +173,8 @@ export class Reach {
   #memoVersion = -1;
   /** per question: the nodes of a path that answered it "yes" */
   #witness = new Map<number, Int32Array>();
+  /** the generation before (looked up too; dropped when the current one is full) */
+  #olderWitness = new Map<number, Int32Array>();
 
   constructor(n: number) {
     this.#mark = new Int32Array(n);
@@ -185,7 +187,7 @@ export class Reach {
     if (a === b) return true;
     if (g !== this.#memoGraph || g.version !== this.#memoVersion) {
       this.#memo.clear();
-      if (g !== this.#memoGraph) this.#witness = new Map();
+      if (g !== this.#memoGraph) this.#witness = this.#olderWitness = new Map();
       this.#memoGraph = g;
       this.#memoVersion = g.version;
     }
@@ -199,9 +201,12 @@ export class Reach {
         const found = this.#search(g, a, b, clean);
         known = found !== undefined;
         if (found) {
-          if (this.#witness.size >= MAX_WITNESSES) this.#witness = new Map();
+          if (this.#witness.size >= WITNESS_GENERATION) {
+            this.#olderWitness = this.#witness;
+            this.#witness = new Map();
+          }
           this.#witness.set(key, found);
-        } else this.#witness.delete(key);
+        }
       }
       this.#memo.set(key, known);
     }
@@ -210,7 +215,7 @@ export class Reach {
 
   /** True if the witness kept for `key` still holds (over normal tunnels only with `clean`). */
   #witnessed(g: TunnelGraph, key: number, clean: boolean): boolean {
-    const path = this.#witness.get(key);
+    const path = this.#witness.get(key) ?? this.#olderWitness.get(key);
     return path !== undefined && holds(g, path, clean);
   }
 
