@@ -3,8 +3,9 @@
  * for n = 1k, 10k, 100k nodes, k = 10, default model (warm start, hello 4 s, tunnel_refresh 60 s,
  * exact route counts up to 2048 nodes, else 64 landmarks), every round measured from 32 sampled
  * BFS sources. Each run is a fresh child process pinned to one core (`taskset -c CPU` when
- * available), so that its peak RSS (VmHWM) is its own, with a V8 old-space cap of 70 KiB per node
- * (at least 512 MiB).
+ * available), so that its peak RSS (VmHWM) is its own, with V8's default heap limits (no
+ * `--max-old-space-size`). Each line also gives the child's user CPU time, steadier than the wall
+ * time on a shared machine.
  *
  *   deno run -A bench/sim_bench.ts [--runs 3] [--sizes 1000:100,10000:100,100000:10] [--cpu 1]
  *
@@ -14,20 +15,35 @@ import { parseArgs } from "node:util";
 import { defaultOptions, SimNetwork } from "../lib/sim/network.ts";
 import { runRounds } from "../lib/sim/rounds.ts";
 import { peakRss } from "../lib/sim/memory.ts";
+import { cpuUsage } from "node:process";
 
 interface Result {
   n: number;
   rounds: number;
   wall_s: number;
+  /** user CPU time of the child */
+  user_s: number;
   build_s: number;
   peak_rss_mib: number;
   hops_first: number;
   hops_last: number;
   replaced: number;
   dumps: number;
+  /** 1-minute load average of the machine when the run started (other users of the cores) */
+  load: number;
+}
+
+/** 1-minute load average, or NaN where /proc is unavailable. */
+function loadAverage(): number {
+  try {
+    return Number(Deno.readTextFileSync("/proc/loadavg").split(" ")[0]);
+  } catch {
+    return NaN;
+  }
 }
 
 function child(n: number, rounds: number): Result {
+  const load = loadAverage();
   const t0 = performance.now();
   const net = new SimNetwork(defaultOptions({ nodes: n, clientCount: 10 }));
   const build = (performance.now() - t0) / 1000;
@@ -37,21 +53,20 @@ function child(n: number, rounds: number): Result {
     n,
     rounds,
     wall_s: (performance.now() - t0) / 1000,
+    user_s: cpuUsage().user / 1e6,
     build_s: build,
     peak_rss_mib: peakRss() / 2 ** 20,
     hops_first: hops[0],
     hops_last: hops[hops.length - 1],
     replaced: net.counters.replaced,
     dumps: net.counters.dumps,
+    load,
   };
 }
 
 async function spawn(n: number, rounds: number, cpu: string): Promise<Result> {
   const self = new URL(import.meta.url).pathname;
-  // V8 keeps freed heap pages committed when it may grow up to its default limit: a cap well above
-  // the live heap (≈ 30 KiB per node after 100 rounds) keeps the RSS near what is really used
-  const heap = Math.max(512, Math.ceil(n * 0.07));
-  const deno = [Deno.execPath(), "run", "-A", `--v8-flags=--max-old-space-size=${heap}`, self];
+  const deno = [Deno.execPath(), "run", "-A", self];
   const args = ["--child", `${n}:${rounds}`];
   let cmd = deno[0], argv = [...deno.slice(1), ...args];
   try {
@@ -96,17 +111,20 @@ if (import.meta.main) {
         results.push(r);
         all.push(r);
         console.log(
-          `n=${n} rounds=${rounds}: ${r.wall_s.toFixed(1)} s wall (build ${
-            r.build_s.toFixed(1)
-          } s), ` +
+          `n=${n} rounds=${rounds}: ${r.wall_s.toFixed(1)} s wall, ${r.user_s.toFixed(1)} s user ` +
+            `(build ${r.build_s.toFixed(1)} s), ` +
             `peak RSS ${r.peak_rss_mib.toFixed(0)} MiB, hops ${r.hops_first.toFixed(3)} → ` +
-            `${r.hops_last.toFixed(3)}, ${r.replaced} replacements, ${r.dumps} dumps`,
+            `${r.hops_last.toFixed(3)}, ${r.replaced} replacements, ${r.dumps} dumps, ` +
+            `load ${r.load.toFixed(1)}`,
         );
       }
       const walls = results.map((r) => r.wall_s), rss = results.map((r) => r.peak_rss_mib);
+      const users = results.map((r) => r.user_s);
       console.log(
         `  n=${n} × ${rounds} rounds: median ${median(walls).toFixed(1)} s ` +
           `[${Math.min(...walls).toFixed(1)}–${Math.max(...walls).toFixed(1)}], ` +
+          `user CPU median ${median(users).toFixed(1)} s ` +
+          `[${Math.min(...users).toFixed(1)}–${Math.max(...users).toFixed(1)}], ` +
           `peak RSS median ${median(rss).toFixed(0)} MiB [${Math.min(...rss).toFixed(0)}–${
             Math.max(...rss).toFixed(0)
           }]`,

@@ -43,8 +43,10 @@ export class TunnelGraph {
   slotAtServer = new Int32Array(0);
   /** increasing stamp given when the edge is established (to tell edges newer than a snapshot) */
   upStamp = new Float64Array(0);
-  /** client-side TAP name of each edge */
-  ifname: string[] = [];
+  /** client-side TAP of each edge, as an index into the TAP names seen so far (`tapId`) */
+  tap = new Int32Array(0);
+  readonly #tapIds = new Map<string, number>();
+  readonly #tapNames: string[] = [];
   #nextStamp = 1;
   #free: number[] = [];
   #used = 0;
@@ -80,7 +82,12 @@ export class TunnelGraph {
     this.server[e] = server;
     this.drained[e] = 0;
     this.up[e] = 0;
-    this.ifname[e] = ifname;
+    let tap = this.#tapIds.get(ifname);
+    if (tap === undefined) {
+      this.#tapIds.set(ifname, tap = this.#tapNames.length);
+      this.#tapNames.push(ifname);
+    }
+    this.tap[e] = tap;
     return e;
   }
 
@@ -114,7 +121,6 @@ export class TunnelGraph {
     }
     this.client[e] = NONE;
     this.up[e] = 0;
-    this.ifname[e] = "";
     this.#free.push(e);
   }
 
@@ -146,7 +152,15 @@ export class TunnelGraph {
 
   /** Interface name of `e` at `node`: its client TAP, or the server TAP. */
   ifnameAt(e: number, node: number): string {
-    return this.client[e] === node ? this.ifname[e] : SERVER_IFNAME;
+    return this.client[e] === node ? this.#tapNames[this.tap[e]] : SERVER_IFNAME;
+  }
+
+  /**
+   * The `tap` value of client TAP `ifname`, -1 if no tunnel ever used it (integers compare where
+   * strings would be read char by char: most TAP names have the same length).
+   */
+  tapId(ifname: string): number {
+    return this.#tapIds.get(ifname) ?? -1;
   }
 
   #attach(node: number, other: number, e: number): number {
@@ -183,5 +197,6 @@ export class TunnelGraph {
     this.slotAtClient = grow(this.slotAtClient);
     this.slotAtServer = grow(this.slotAtServer);
     this.upStamp = grow(this.upStamp);
+    this.tap = grow(this.tap);
   }
 }

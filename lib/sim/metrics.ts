@@ -3,11 +3,12 @@
  * eccentricity seen — the diameter when every node is a source), tunnels per node, and the share
  * of live node pairs that can communicate. Distances are BFS hop counts over established tunnels
  * from every live node, or from a seeded random sample of `sources` nodes at large n (the output
- * says which).
+ * says which), 32 sources per pass.
  */
 import type { TunnelGraph } from "./graph.ts";
 import { seededRandom } from "../node/tunnel/random.ts";
-import { components, hopDistances } from "./search.ts";
+import { components } from "./search.ts";
+import { MAX_SOURCES, MultiSearch } from "./multi_search.ts";
 
 /** One measurement of the network. */
 export interface Snapshot {
@@ -77,17 +78,17 @@ export function measure(
     chosen = chosen.slice(0, sources);
   }
   const hopsHistogram: number[] = [0];
-  const dist = new Int32Array(n);
+  const search = new MultiSearch(n);
   let sum = 0, count = 0, diameter = 0;
-  for (const s of chosen) {
-    const reached = hopDistances(g, s, dist, queue);
-    for (let x = 1; x < reached; x++) {
-      const d = dist[queue[x]];
-      hopsHistogram[d] = (hopsHistogram[d] ?? 0) + 1;
-      sum += d;
+  for (let x = 0; x < chosen.length; x += MAX_SOURCES) {
+    search.run(g, chosen.slice(x, x + MAX_SOURCES), false, false);
+    const levels = search.levels;
+    for (let d = 1; d < levels.length; d++) {
+      hopsHistogram[d] = (hopsHistogram[d] ?? 0) + levels[d];
+      sum += d * levels[d];
+      count += levels[d];
       if (d > diameter) diameter = d;
     }
-    count += reached - 1;
   }
   for (let d = 0; d < hopsHistogram.length; d++) hopsHistogram[d] ??= 0;
   return {

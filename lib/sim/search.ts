@@ -118,33 +118,6 @@ export function drainedCost(n: number): number {
   return n + 1;
 }
 
-/** Plain hop-count BFS from `src` over established tunnels; returns the number of nodes reached. */
-export function hopDistances(
-  g: TunnelGraph,
-  src: number,
-  dist: Int32Array,
-  queue: Int32Array,
-): number {
-  dist.fill(-1);
-  const cap = g.cap, adjNode = g.adjNode, degree = g.degree;
-  let head = 0, tail = 0;
-  dist[src] = 0;
-  queue[tail++] = src;
-  while (head < tail) {
-    const u = queue[head++];
-    const du = dist[u] + 1;
-    const base = u * cap, end = base + degree[u];
-    for (let x = base; x < end; x++) {
-      const v = adjNode[x];
-      if (dist[v] < 0) {
-        dist[v] = du;
-        queue[tail++] = v;
-      }
-    }
-  }
-  return tail;
-}
-
 /**
  * Connected components over established tunnels: `label[v]` = smallest node index of v's
  * component, `size[label]` = its number of nodes. `queue` is scratch space of `n` entries.
@@ -178,13 +151,19 @@ export function components(
   }
 }
 
+/** Witness paths per generation: `Reach` keeps the last 8192 to 16384 it found. */
+const WITNESS_GENERATION = 8192;
+
 /**
  * Bidirectional search: true if `a` reaches `b` over established tunnels (only normal ones with
  * `clean`). In a well-meshed graph both sides meet after a few hundred nodes. Answers are kept
- * until the graph's `version` changes (the graph is undirected: (a, b) and (b, a) share one).
+ * until the graph's `version` changes (the graph is undirected: (a, b) and (b, a) share one), and
+ * the path behind each "yes" is kept as a witness: while its tunnels are all still there (and
+ * normal, with `clean`), the same question is answered by checking them instead of searching.
  */
 export class Reach {
   readonly #mark: Int32Array;
+  readonly #parent: Int32Array;
   readonly #qa: Int32Array;
   readonly #qb: Int32Array;
   #stamp = 0;
@@ -192,9 +171,14 @@ export class Reach {
   readonly #memo = new Map<number, boolean>();
   #memoGraph: TunnelGraph | undefined;
   #memoVersion = -1;
+  /** per question: the nodes of a path that answered it "yes" */
+  #witness = new Map<number, Int32Array>();
+  /** the generation before (looked up too; dropped when the current one is full) */
+  #olderWitness = new Map<number, Int32Array>();
 
   constructor(n: number) {
     this.#mark = new Int32Array(n);
+    this.#parent = new Int32Array(n);
     this.#qa = new Int32Array(n);
     this.#qb = new Int32Array(n);
   }
@@ -203,29 +187,54 @@ export class Reach {
     if (a === b) return true;
     if (g !== this.#memoGraph || g.version !== this.#memoVersion) {
       this.#memo.clear();
+      if (g !== this.#memoGraph) this.#witness = this.#olderWitness = new Map();
       this.#memoGraph = g;
       this.#memoVersion = g.version;
     }
-    const key = (a < b ? a * g.n + b : b * g.n + a) * 2 + (clean ? 1 : 0);
+    const pair = (a < b ? a * g.n + b : b * g.n + a) * 2;
+    const key = pair + (clean ? 1 : 0);
     let known = this.#memo.get(key);
-    if (known === undefined) this.#memo.set(key, known = this.#search(g, a, b, clean));
+    if (known === undefined) {
+      // a path of normal tunnels also answers the question over all tunnels
+      known = this.#witnessed(g, key, clean) || (!clean && this.#witnessed(g, pair + 1, false));
+      if (!known) {
+        const found = this.#search(g, a, b, clean);
+        known = found !== undefined;
+        if (found) {
+          if (this.#witness.size >= WITNESS_GENERATION) {
+            this.#olderWitness = this.#witness;
+            this.#witness = new Map();
+          }
+          this.#witness.set(key, found);
+        }
+      }
+      this.#memo.set(key, known);
+    }
     return known;
   }
 
-  #search(g: TunnelGraph, a: number, b: number, clean: boolean): boolean {
+  /** True if the witness kept for `key` still holds (over normal tunnels only with `clean`). */
+  #witnessed(g: TunnelGraph, key: number, clean: boolean): boolean {
+    const path = this.#witness.get(key) ?? this.#olderWitness.get(key);
+    return path !== undefined && holds(g, path, clean);
+  }
+
+  /** The nodes of a path from `a` to `b`, or undefined if there is none. */
+  #search(g: TunnelGraph, a: number, b: number, clean: boolean): Int32Array | undefined {
     if (this.#stamp > 0x3ffffff0) {
       this.#mark.fill(0);
       this.#stamp = 0;
     }
     const sa = ++this.#stamp, sb = ++this.#stamp;
-    const mark = this.#mark, qa = this.#qa, qb = this.#qb;
+    const mark = this.#mark, parent = this.#parent, qa = this.#qa, qb = this.#qb;
     mark[a] = sa;
     mark[b] = sb;
+    parent[a] = parent[b] = -1;
     let ha = 0, ta = 0, hb = 0, tb = 0;
     qa[ta++] = a;
     qb[tb++] = b;
     const cap = g.cap, adjNode = g.adjNode, adjEdge = g.adjEdge, degree = g.degree;
-    const drained = g.drained;
+    const drained = g.drained, drainedAt = g.drainedAt;
     while (ha < ta && hb < tb) {
       // expand one whole level of the smaller frontier
       const fromA = ta - ha <= tb - hb;
@@ -236,13 +245,15 @@ export class Reach {
       while (h < levelEnd) {
         const u = q[h++];
         const base = u * cap, end = base + degree[u];
+        const checkDrained = clean && drainedAt[u] > 0;
         for (let x = base; x < end; x++) {
-          if (clean && drained[adjEdge[x]]) continue;
+          if (checkDrained && drained[adjEdge[x]]) continue;
           const v = adjNode[x];
           const m = mark[v];
-          if (m === theirs) return true;
+          if (m === theirs) return fromA ? this.#path(u, v) : this.#path(v, u);
           if (m !== mine) {
             mark[v] = mine;
+            parent[v] = u;
             q[t++] = v;
           }
         }
@@ -255,6 +266,35 @@ export class Reach {
         tb = t;
       }
     }
-    return false;
+    return undefined;
   }
+
+  /** The path a … u, v … b of a search whose two sides met on the tunnel u–v. */
+  #path(u: number, v: number): Int32Array {
+    const parent = this.#parent;
+    let lenA = 0, lenB = 0;
+    for (let x = u; x >= 0; x = parent[x]) lenA++;
+    for (let x = v; x >= 0; x = parent[x]) lenB++;
+    const path = new Int32Array(lenA + lenB);
+    let i = lenA - 1;
+    for (let x = u; x >= 0; x = parent[x]) path[i--] = x;
+    i = lenA;
+    for (let x = v; x >= 0; x = parent[x]) path[i++] = x;
+    return path;
+  }
+}
+
+/** True if every step of `path` is still an established tunnel (a normal one with `clean`). */
+function holds(g: TunnelGraph, path: Int32Array, clean: boolean): boolean {
+  const cap = g.cap, adjNode = g.adjNode, adjEdge = g.adjEdge, degree = g.degree;
+  const drained = g.drained;
+  for (let i = 1; i < path.length; i++) {
+    const u = path[i - 1], v = path[i];
+    let linked = false;
+    for (let x = u * cap, end = u * cap + degree[u]; x < end && !linked; x++) {
+      linked = adjNode[x] === v && !(clean && drained[adjEdge[x]] === 1);
+    }
+    if (!linked) return false;
+  }
+  return true;
 }

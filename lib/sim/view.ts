@@ -3,7 +3,8 @@
  * `routed` = every node prefix of its connected component (shared array, ours included — the
  * core excludes it itself), the identified neighbours (direct tunnels whose route to the peer's
  * prefix goes through them) with score = routes through that tunnel, and routes per interface.
- * Built per babel dump; scores are computed lazily, only when the core reads them.
+ * Built per babel dump; scores are computed lazily, only when the core reads them (the route
+ * counts keep their own answers per topology version, so the view keeps none).
  */
 import type { IdentifiedNeighbour, RoutingView } from "../node/babel/view.ts";
 import type { Bits } from "../wire/prefix.ts";
@@ -30,7 +31,6 @@ export interface RoutingModel {
 /** The babel view of one node at one dump. */
 export class SimRoutingView implements RoutingView {
   #routed: readonly Bits[] | undefined;
-  #routeCounts: Map<number, number> | undefined;
 
   constructor(private readonly model: RoutingModel, private readonly node: number) {}
 
@@ -72,20 +72,14 @@ export class SimRoutingView implements RoutingView {
     const g = this.model.graph;
     const base = this.node * g.cap;
     const server = ifname === SERVER_IFNAME;
+    const tap = server ? -1 : g.tapId(ifname);
     let total = 0;
     for (let x = base; x < base + g.degree[this.node]; x++) {
       const e = g.adjEdge[x];
       const mine = g.client[e] === this.node;
-      if (server ? !mine : mine && g.ifname[e] === ifname) total += this.#routes(e);
+      if (server ? !mine : mine && g.tap[e] === tap) total += this.model.routes(this.node, e);
     }
     return total;
-  }
-
-  #routes(e: number): number {
-    const memo = this.#routeCounts ??= new Map();
-    let s = memo.get(e);
-    if (s === undefined) memo.set(e, s = this.model.routes(this.node, e));
-    return s;
   }
 
   /**

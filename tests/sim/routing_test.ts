@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { TunnelGraph } from "../../lib/sim/graph.ts";
 import { measure, pairsAmong } from "../../lib/sim/metrics.ts";
 import { ExactRouteCounts, SampledRouteCounts } from "../../lib/sim/route_counts.ts";
-import { components, hopDistances, Reach, SearchSpace, UNREACHED } from "../../lib/sim/search.ts";
+import { components, Reach, SearchSpace, UNREACHED } from "../../lib/sim/search.ts";
+import { MAX_SOURCES, MultiSearch, popcount } from "../../lib/sim/multi_search.ts";
 import { type RoutingModel, SimRoutingView } from "../../lib/sim/view.ts";
 import { seededRandom } from "../../lib/node/tunnel/random.ts";
 import { bruteForce, edgeList } from "./brute_force.ts";
@@ -58,9 +59,62 @@ Deno.test("shortest-path search: distances and first hops equal a brute-force co
   }
 });
 
+Deno.test("multi-source search: hop distances and next hops equal brute force", () => {
+  for (let seed = 1; seed <= 30; seed++) {
+    const n = 8 + (seed % 40);
+    const g = randomGraph(500 + seed, n, n + (seed % 4) * n);
+    // hops count every tunnel; `clean` searches avoid drained ones (on such a path, babel's next
+    // hop in `g` is the brute force's: a drained tunnel is never on a shortest path there)
+    const plain = new TunnelGraph(n, g.cap), clean = new TunnelGraph(n, g.cap);
+    for (const { a, b, w } of edgeList(g)) {
+      plain.establish(plain.open(a, b, "x"));
+      if (w === 1) clean.establish(clean.open(a, b, "x"));
+    }
+    const hopBf = bruteForce(plain).d, cleanBf = bruteForce(clean).d, bf = bruteForce(g);
+    const search = new MultiSearch(n);
+    const sources = Array.from({ length: n }, (_, i) => (i * 7 + seed) % n);
+    for (let x = 0; x < n; x += MAX_SOURCES) {
+      const batch = sources.slice(x, x + MAX_SOURCES);
+      search.run(g, batch, false, false);
+      const levels = Array<number>(search.levels.length).fill(0);
+      batch.forEach((src, s) => {
+        let reached = 0;
+        for (let v = 0; v < n; v++) {
+          const hit = (search.seen[v] >>> s & 1) === 1;
+          assert.equal(hit, hopBf[src][v] < Infinity, `seed ${seed}: ${src} reaches ${v}`);
+          if (hit) {
+            reached++;
+            levels[hopBf[src][v]]++;
+          }
+        }
+        assert.equal(search.reached[s], reached);
+      });
+      assert.deepEqual(search.levels, levels);
+      search.run(g, batch, true, true);
+      batch.forEach((src, s) => {
+        for (let v = 0; v < n; v++) {
+          const hit = (search.seen[v] >>> s & 1) === 1;
+          assert.equal(
+            hit,
+            cleanBf[src][v] < Infinity,
+            `seed ${seed}: ${src} cleanly reaches ${v}`,
+          );
+          if (hit && v !== src) {
+            assert.equal(search.key[v * MAX_SOURCES + s], bf.firstHop(v, src), `${v}→${src}`);
+          }
+        }
+      });
+    }
+  }
+  assert.equal(popcount(0), 0);
+  assert.equal(popcount(-1), 32);
+  assert.equal(popcount(0x80000001 | 0), 2);
+});
+
 Deno.test("route counts per tunnel: exact, and sampled with every node as landmark, equal brute force", () => {
   for (let seed = 1; seed <= 25; seed++) {
-    const n = 8 + (seed % 15);
+    // more than 32 nodes now and then: the landmark searches run 32 at a time
+    const n = seed % 5 === 0 ? 40 + seed : 8 + (seed % 15);
     const g = randomGraph(100 + seed, n, 2 * n);
     const bf = bruteForce(g);
     const exact = new ExactRouteCounts(g);
@@ -110,14 +164,13 @@ Deno.test("sampled route counts estimate the exact ones on a larger graph", () =
   assert.ok(err / total < 0.35, `relative error ${err / total}`);
 });
 
-Deno.test("components, hop BFS, clean reachability and measurements equal brute force", () => {
+Deno.test("components, clean reachability and measurements (hop distances) equal brute force", () => {
   for (let seed = 1; seed <= 20; seed++) {
     const n = 10 + seed;
     const g = randomGraph(200 + seed, n, n);
     const bf = bruteForce(g);
     const label = new Int32Array(n), size = new Int32Array(n), queue = new Int32Array(n);
     components(g, label, size, queue);
-    const hops = new Int32Array(n);
     const reach = new Reach(n);
     // hop counts ignore drain costs
     const plain = new TunnelGraph(n, g.cap);
@@ -128,11 +181,9 @@ Deno.test("components, hop BFS, clean reachability and measurements equal brute 
     const cleanBf = bruteForce(clean).d;
     let sum = 0, count = 0, diameter = 0, pairs = 0;
     for (let i = 0; i < n; i++) {
-      hopDistances(g, i, hops, queue);
       for (let t = 0; t < n; t++) {
         const connected = bf.d[i][t] < Infinity;
         assert.equal(label[i] === label[t], connected);
-        assert.equal(hops[t] < 0 ? Infinity : hops[t], hopBf[i][t]);
         assert.equal(reach.reaches(g, i, t, true), cleanBf[i][t] < Infinity, `clean ${i}→${t}`);
         if (t !== i && connected) {
           sum += hopBf[i][t];

@@ -71,6 +71,13 @@ import { InterfacePool } from "./interface_pool.ts";
 import type { Random } from "./random.ts";
 import { RemoteGateways } from "./remote_gateways.ts";
 
+/** The items as a set; one shared empty set when there are none (a simulator runs 10⁵ cores). */
+function setOf<T>(items: Iterable<T> | undefined): ReadonlySet<T> {
+  const set = new Set(items ?? []);
+  return set.size > 0 ? set : NOTHING;
+}
+const NOTHING: ReadonlySet<never> = new Set();
+
 /** Main refresh period (spec §10.1). */
 export const REFRESH_INTERVAL = 5;
 
@@ -166,7 +173,7 @@ export class TunnelManager {
   readonly #backoff: BackoffPolicy;
   readonly #pool = new InterfacePool();
   readonly #gateways: RemoteGateways;
-  #crl: Set<bigint>;
+  #crl: ReadonlySet<bigint>;
 
   /** client tunnels by peer */
   readonly #connections = new Map<Bits, ClientTunnel>();
@@ -204,10 +211,10 @@ export class TunnelManager {
     this.#random = o.random;
     this.#log = o.log ?? logger("tunnel");
     this.#isRegistry = o.prefix === o.registryPrefix;
-    this.#neighbourSet = new Set(o.neighbours ?? []);
-    this.#crl = new Set(o.crl ?? []);
+    this.#neighbourSet = setOf(o.neighbours);
+    this.#crl = setOf(o.crl);
     this.#policy = {
-      disabledProtocols: new Set(o.disabledProtocols ?? []),
+      disabledProtocols: setOf(o.disabledProtocols),
       sameCountry: o.sameCountry,
       ourCountry: o.ourCountry,
       geo: o.geo,
