@@ -14,12 +14,15 @@
  * 4. a node's machine crashes (every process of its namespace killed) and comes back;
  * 5. statement 34 (routing part): with the registry stopped, the network stays connected, and
  *    30 % of the nodes restarted come back from their cache and reach everyone again;
- * 6. statement 56: a LAN A node stopped with SIGTERM deletes its port mappings.
+ * 6. statement 70: the registry back, b3 (routed LAN) revoked by CN is cut off everywhere within
+ *    that one parameter round: every other node applies the CRL, nobody pings b3 nor b3 anyone,
+ *    the others still all reach each other;
+ * 7. statement 56: a LAN A node stopped with SIGTERM deletes its port mappings.
  */
 import assert from "node:assert/strict";
 import { Overlay, type OverlayNode } from "../../lib/demo/overlay.ts";
-import { matrixTable, watchConvergence } from "../../lib/demo/reachability.ts";
-import { run } from "../../lib/netns/exec.ts";
+import { matrixTable, ping6, watchConvergence } from "../../lib/demo/reachability.ts";
+import { run, tryRun } from "../../lib/netns/exec.ts";
 import { canRunNetTests, type Host, type TestNet, waitFor, withNet } from "./harness.ts";
 
 const CONVERGE_MS = 120_000;
@@ -112,15 +115,19 @@ async function build(net: TestNet): Promise<Demo> {
   };
 }
 
-async function allPairs(d: Demo, what: string): Promise<void> {
-  const targets = d.nodes.map((n) => ({ name: n.host.name, ns: n.host.ns, address: n.address }));
+async function allPairs(d: Demo, what: string, nodes = d.nodes): Promise<void> {
+  const targets = nodes.map((n) => ({ name: n.host.name, ns: n.host.ns, address: n.address }));
   const c = await watchConvergence(targets, CONVERGE_MS);
-  const names = d.nodes.map((n) => n.host.name);
+  const names = nodes.map((n) => n.host.name);
   assert.ok(c.complete, `${what}:\n${matrixTable(names, c.matrix)}`);
-  console.log(`${what}: all ${d.nodes.length} nodes ping each other after ${c.ms} ms`);
+  console.log(`${what}: all ${nodes.length} nodes ping each other after ${c.ms} ms`);
 }
 
-Deno.test("demo topology: NAT with UPnP, routed LAN, NAT without UPnP, crash, registry outage", async () => {
+async function logOf(node: OverlayNode): Promise<string> {
+  return await Deno.readTextFile(`${node.logDir}/re6stnet.log`).catch(() => "");
+}
+
+Deno.test("demo topology: NAT with UPnP, routed LAN, NAT without UPnP, crash, registry outage, revocation", async () => {
   if (!canRunNetTests("demo topology")) return;
   await withNet("demo-topology", async (net) => {
     const d = await build(net);
@@ -164,12 +171,59 @@ Deno.test("demo topology: NAT with UPnP, routed LAN, NAT without UPnP, crash, re
     await allPairs(d, "b2 crashed and restarted");
 
     // statement 34: registry outage, 30 % of the nodes restarted from their cache
+    const registryArgv = (await Deno.readTextFile(`/proc/${d.overlay.registry!.pid}/cmdline`))
+      .split("\0").filter((a) => a !== "");
     await net.kill(d.overlay.registry!);
     await allPairs(d, "registry stopped");
     const restarted = ["d1", "b1", "a2"].map(node);
     await Promise.all(restarted.map((n) => n.stop("SIGTERM", 20_000)));
     await Promise.all(restarted.map((n) => n.start()));
     await allPairs(d, "registry stopped, d1 b1 a2 restarted");
+
+    // statement 70: the registry back, b3 revoked by CN is cut off everywhere in one round
+    const registryNode = node("registry");
+    await net.spawn(registryNode.host as Host, registryArgv, { name: "registry-again" });
+    const victim = node("b3");
+    const rest = d.nodes.filter((n) => n !== victim);
+    const offsets = new Map(
+      await Promise.all(rest.map(async (n) => [n, (await logOf(n)).length] as const)),
+    );
+    await waitFor(async () => {
+      const r = await tryRun([
+        "curl",
+        "-sS",
+        "-o",
+        "/dev/null",
+        "-w",
+        "%{http_code}",
+        `http://127.0.0.1/revoke?cn_or_serial=${victim.cn}`,
+      ], { ns: registryNode.host.ns });
+      return r.stdout === "204";
+    }, { timeoutMs: 30_000, what: "the restarted registry to revoke b3" });
+    const revokedAt = Date.now();
+    await waitFor(async () => {
+      for (const n of rest) {
+        const since = (await logOf(n)).slice(offsets.get(n));
+        if (!/network parameters changed: [^\n]*crl/.test(since)) return false;
+      }
+      return true;
+    }, { timeoutMs: CONVERGE_MS, intervalMs: 500, what: "every other node to apply the CRL" });
+    console.log(`every other node applied the CRL after ${Date.now() - revokedAt} ms`);
+    const reachesVictim = async () => {
+      for (const n of rest) {
+        if (await ping6(n.host.ns, victim.address)) return true;
+        if (await ping6(victim.host.ns, n.address)) return true;
+      }
+      return false;
+    };
+    await waitFor(async () => !(await reachesVictim()), {
+      timeoutMs: 60_000,
+      intervalMs: 500,
+      what: "b3 to be cut off from every node",
+    });
+    console.log(`b3 cut off ${Date.now() - revokedAt} ms after the revocation`);
+    await allPairs(d, "b3 revoked", rest);
+    for (let i = 0; i < 3; i++) assert.equal(await reachesVictim(), false, "b3 stays cut off");
 
     // statement 56: mappings deleted on exit
     const a1 = node("a1");

@@ -536,7 +536,14 @@ export class TunnelManager {
 
   #makeNewTunnels(now: number, dumped: boolean): void {
     const count = this.clientCount - this.#connections.size;
-    if (count <= 0) return;
+    if (count <= 0) {
+      // all our tunnels are up (e.g. reopened from the cache after a restart): still ensure the
+      // session with the registry node, whose setup tells us the network version (statement 33)
+      if (dumped && !this.#isRegistry && this.#view.hasRoute(this.#o.registryPrefix)) {
+        this.#out.push({ type: "ensureSession", peer: this.#o.registryPrefix });
+      }
+      return;
+    }
     this.#connecting.clear();
     let bootstrap = false;
     let reserve = 0;
