@@ -119,6 +119,8 @@ class Daemon {
   readonly #cleanups: Array<[string, () => Promise<unknown> | unknown]> = [];
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #view: RoutingView = EMPTY_VIEW;
+  /** clean-up has begun: no child is restarted any more */
+  #closing = false;
 
   constructor(o: NodeOptions, stop: Stopper) {
     this.#o = o;
@@ -148,6 +150,7 @@ class Daemon {
   }
 
   async #cleanup(): Promise<void> {
+    this.#closing = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     // registered in start-up order, run in the §1.5 clean-up order
@@ -463,6 +466,8 @@ class Daemon {
     // parameter changes (§9.6, §7.4)
     let current: NetworkParams = params;
     let stale = new StaleMonitor(params.registryPrefix, prefix, Date.now(), log);
+    let restarts = Promise.resolve();
+    this.#cleanups.push(["timer", () => restarts]); // a restart under way ends first
     const newVersion = async (retry = true): Promise<void> => {
       const changed = await fetchParams(registry, cache, key, control.metrics.fetched);
       if (changed === undefined) {
@@ -531,7 +536,12 @@ class Daemon {
             }
           },
           renew: async () => (await renewal.check()).certRenewed,
-          later: (ms, fn) => this.#later(ms, fn),
+          // one restart at a time: two quick changes must not restart a child concurrently
+          later: (ms, fn) =>
+            this.#later(ms, () => {
+              restarts = restarts.then(() => this.#closing ? undefined : fn())
+                .catch((e) => log.error(`restart: ${e}`));
+            }),
         },
       );
     };

@@ -10,8 +10,9 @@
  * - a revocation by serial reaches the nodes, which refuse the revoked node (statement 70);
  * - registry parameter changes on a running network restart only the children they concern:
  *   `tunnel_refresh` nothing, `encrypt` + `max_clients` the OpenVPN servers and client tunnels,
- *   `hello` babeld too — the daemons never re-initialise, the new settings are on the children's
- *   command lines, and all nodes ping each other again.
+ *   `hello` babeld too, the IPv4 payload all of them plus the kernel state — the daemons never
+ *   re-initialise, the new settings are on the children's command lines, and all nodes ping each
+ *   other again (IPv4 payload too).
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
@@ -398,6 +399,26 @@ Deno.test("lifecycle wired: parameter changes restart only the children they con
       assert.match((await argvOf(fifth[i].babeld[0]))!, /^(\S*\/)?babeld -h 5 -H 5 /);
       for (const pid of fifth[i].servers.keys()) assert.ok(!fourth[i].servers.has(pid));
       assert.match(await logOf(n), /restarting babeld \(hello\)/);
+    }
+    assert.ok((await net.allPairsPing6(targets, 120_000)).complete, "all pairs ping6, hello 5");
+
+    // 4. IPv4 payload turned on: kernel state applied, babeld and OpenVPN restarted with it
+    await overlay.restartRegistry({ registryArgs: ["--encrypt", "--ipv4", "198.19.0.0/16", "8"] });
+    await waitFor(async () => {
+      for (const n of nodes) {
+        if (!/re-applying the IPv4 payload \(ipv4/.test(await logOf(n))) return false;
+      }
+      return true;
+    }, { timeoutMs: 150_000, intervalMs: 500, what: "every node applies the IPv4 payload" });
+    const v4 = await Promise.all(nodes.map(async (n) => {
+      const cert = parseNodeCertificate(await Deno.readTextFile(`${n.dir}/cert.crt`));
+      return `198.19.${cert.subjectSerial}.1`;
+    }));
+    for (const [a, b] of pairs(nodes.map((_, i) => i))) {
+      await waitFor(() => net.ping(nodes[a].host as Host, v4[b]), {
+        timeoutMs: 90_000,
+        what: `${nodes[a].host.name} pings ${v4[b]} (IPv4 payload)`,
+      });
     }
     const again = await net.allPairsPing6(targets, 120_000);
     assert.ok(again.complete, "all pairs ping6 after the changes");

@@ -27,8 +27,11 @@ export interface ReactionTargets {
   dropRevokedClients(): void;
   /** one renewal pass; true if a new certificate was installed */
   renew(): Promise<boolean>;
-  /** runs `fn` after `ms` (a daemon timer, cancelled at clean-up) */
-  later(ms: number, fn: () => void): void;
+  /**
+   * runs `fn` after `ms` (a daemon timer, cancelled at clean-up), after the restarts scheduled
+   * before it have finished
+   */
+  later(ms: number, fn: () => Promise<void> | void): void;
 }
 
 /** The delayed steps, in the order they run. */
