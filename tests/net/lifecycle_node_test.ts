@@ -400,6 +400,11 @@ Deno.test("lifecycle wired: parameter changes restart only the children they con
       for (const pid of fifth[i].servers.keys()) assert.ok(!fourth[i].servers.has(pid));
       assert.match(await logOf(n), /restarting babeld \(hello\)/);
     }
+    await waitFor(async () => {
+      const now = await Promise.all(nodes.map(snapshot));
+      const argv = now.flatMap((s) => [...s.clients.values()]);
+      return tunnelsOf(now) >= tunnelsOf(first) && argv.every((a) => a.includes("--ping-exit 20 "));
+    }, { timeoutMs: 60_000, intervalMs: 500, what: "client tunnels reopened with hello 5" });
     assert.ok((await net.allPairsPing6(targets, 120_000)).complete, "all pairs ping6, hello 5");
 
     // 4. IPv4 payload turned on: kernel state applied, babeld and OpenVPN restarted with it
