@@ -8,6 +8,7 @@ import { registrySchema } from "./lib/config/registry_options.ts";
 import { logger, setSink, setVerbosity } from "./lib/log.ts";
 import { loadCaSigner } from "./lib/pki/ca.ts";
 import { fingerprint } from "./lib/pki/fingerprint.ts";
+import { CountryDatabase, GEOIP_ENV } from "./lib/geoip/country.ts";
 import { DEFAULT_COMMUNITIES, parseCommunities } from "./lib/registry/communities.ts";
 import { RegistryDb } from "./lib/registry/db.ts";
 import { createApp, lazyPage, type Page, serve } from "./lib/registry/http.ts";
@@ -53,11 +54,14 @@ export async function run(args: string[]): Promise<number> {
     const communities = opts.community
       ? parseCommunities(Deno.readTextFileSync(opts.community))
       : DEFAULT_COMMUNITIES;
-    if (Deno.env.get("GEOIP2_MMDB")) {
-      log.warn("GEOIP2_MMDB is set but GeoIP databases are not supported: default community");
+    const geoip = opts.geoip ?? (Deno.env.get(GEOIP_ENV) || undefined);
+    if (opts.sameCountry.length && !geoip) {
+      throw new Error(`--same-country needs a GeoIP database: set ${GEOIP_ENV} (or --geoip)`);
     }
-    if (opts.sameCountry.length) {
-      log.warn("--same-country: this registry has no GeoIP database; nodes geolocate themselves");
+    const geolocator = geoip ? CountryDatabase.open(geoip) : undefined;
+    if (geolocator) {
+      const m = geolocator.reader.metadata;
+      log.info(`GeoIP database ${geoip}: ${m.databaseType}, built ${m.buildEpoch}`);
     }
     db = new RegistryDb(opts.db);
     sessions = new SessionTable();
@@ -86,6 +90,7 @@ export async function run(args: string[]): Promise<number> {
       anonymousPrefixLength: opts.anonymousPrefixLength,
       gracePeriod: opts.gracePeriod,
       communities,
+      geolocator,
       babel: new BabelSocket(babelSocketPath(opts.run), {
         connectTimeoutMs: LOCAL_TIMEOUT_MS,
         replyTimeoutMs: LOCAL_TIMEOUT_MS,

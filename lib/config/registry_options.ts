@@ -1,7 +1,7 @@
 /**
  * Options of the registry (`re6st registry`, re6stnet's `re6st-registry`; spec §2.2). Option
  * names are re6stnet's, so its config files work unchanged.
- * Beyond re6stnet: `-V/--version`, `--metrics-origin`, `--public-url`, `--artifacts`.
+ * Beyond re6stnet: `-V/--version`, `--metrics-origin`, `--public-url`, `--artifacts`, `--geoip`.
  */
 import { PROTOCOL } from "../version.ts";
 import { checkCountry, checkIP, isIPv4, isIPv6, problemOf } from "./checks.ts";
@@ -55,6 +55,8 @@ export interface RegistryOptions {
   maxClients: number;
   tunnelRefresh: number;
   sameCountry: string[];
+  /** `--geoip`: GeoIP2/GeoLite2 Country database; overrides the `GEOIP2_MMDB` environment. */
+  geoip?: string;
   /** Client IPs allowed to read `/metrics`: the authorised origins plus `--metrics-origin`. */
   metricsOrigins: string[];
   /** URL nodes reach the registry at (filled into `install.sh`); unset ⇒ from the Host header. */
@@ -258,7 +260,14 @@ const options: OptionSpec[] = [
     kind: "list",
     metavar: "CC",
     check: checkCountry,
-    help: "forbid tunnels across the borders of this country (needs GEOIP2_MMDB)",
+    help: "forbid tunnels across the borders of this country (needs a GeoIP database)",
+  },
+  {
+    name: "geoip",
+    kind: "string",
+    metavar: "PATH",
+    help: "GeoIP2/GeoLite2 Country database (MaxMind DB) for getCountry, communities by " +
+      "location and --same-country (default: $GEOIP2_MMDB)",
   },
   {
     name: "metrics-origin",
@@ -333,6 +342,7 @@ export const registrySchema: Schema<RegistryOptions> = {
       maxClients: values.int("max-clients") ?? 2 * clientCount,
       tunnelRefresh: values.int("tunnel-refresh")!,
       sameCountry: values.list("same-country").map((c) => c.toUpperCase()),
+      geoip: values.string("geoip"),
       metricsOrigins: [...authorizedOrigins, ...values.list("metrics-origin")],
       publicUrl: values.string("public-url")?.replace(/\/+$/, ""),
       artifacts: values.string("artifacts"),

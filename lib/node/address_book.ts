@@ -25,19 +25,20 @@ function familyOf(proto: string): Family {
 /** Builds and updates our address string. */
 export class AddressBook {
   readonly #servers: readonly ServerPort[];
-  readonly #country?: string;
+  readonly #country?: (ip: string) => string | undefined;
   readonly #fixed = new Map<Family, string[]>();
   readonly #learnt = new Map<Family, string>();
   readonly #mapper?: PortMapper;
 
   /**
    * `ips`: `--ip` values (addresses, `any`, `upnp`); `servers`: our OpenVPN servers (none when
-   * `max_clients` is 0); `country`: `--country`.
+   * `max_clients` is 0); `country`: the country advertised with each of our addresses
+   * (`--country`, or the registry's answer: lib/node/own_country.ts).
    */
   constructor(
     ips: readonly string[],
     servers: readonly ServerPort[],
-    opts: { country?: string; mapper?: PortMapper } = {},
+    opts: { country?: (ip: string) => string | undefined; mapper?: PortMapper } = {},
   ) {
     this.#servers = servers;
     this.#country = opts.country;
@@ -80,7 +81,10 @@ export class AddressBook {
         for (const s of servers) out.push({ ip, port: s.port, proto: s.proto });
       }
     }
-    if (this.#country) { for (const e of out) e.country = this.#country; }
+    for (const e of out) {
+      const country = this.#country?.(e.ip);
+      if (country) e.country = country;
+    }
     return formatAddresses(out);
   }
 }

@@ -38,6 +38,9 @@ import { RegistryClient } from "../registry/client.ts";
 import { PROTOCOL } from "../version.ts";
 import { bitsToCidr, bitsToCn, cnToBits, nodeAddress } from "../wire/prefix.ts";
 import { AddressBook } from "./address_book.ts";
+import { OwnCountry } from "./own_country.ts";
+import { type CountryDatabase, databaseFromEnvironment } from "../geoip/country.ts";
+import { parseAddresses } from "../wire/address.ts";
 import { babeldArgs, babelSocketPath } from "./babel/args.ts";
 import { EMPTY_VIEW, type RoutingView } from "./babel/view.ts";
 import { BabelSupervisor } from "./babel_supervisor.ts";
@@ -83,6 +86,15 @@ const MULTICAST_REFUSED = "--multicast is not supported: it needs the pim-dm dae
 const RESTART = -1;
 /** Retry delay of a failed parameter fetch after a version change (§9.6). */
 const NEW_VERSION_RETRY_MS = 300_000;
+/** Longest wait at start for the registry's answers about our country (same_country). */
+const COUNTRY_WAIT_MS = 10_000;
+
+/** Waits for `p`, but not longer than `ms`. */
+async function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([p, new Promise((r) => timer = setTimeout(r, ms))]);
+  clearTimeout(timer);
+}
 
 /** Why the main loop ends: an exit status, or RESTART. */
 class Stopper {
@@ -271,14 +283,32 @@ class Daemon {
 
     const serverPorts = [...servers].map(([proto, port]) => ({ proto, port }));
     const upnp = UpnpAddress.create({ ip: o.ip, servers: serverPorts, onChange: () => publish() });
-    const book = new AddressBook(o.ip, serverPorts, { country: o.country, mapper: upnp });
+    // same_country: our country per address from --country, else the registry (§10.8)
+    const own = new OwnCountry({ fixed: o.country, ask: (ip) => registry.getCountry(ip) });
+    own.enabled = Boolean(params.sameCountry?.length);
+    const book = new AddressBook(o.ip, serverPorts, { country: (ip) => own.of(ip), mapper: upnp });
+    const settleCountry = () =>
+      own.settle({
+        addresses: () => [...new Set(parseAddresses(book.toString()).map((e) => e.ip))],
+        learnt: () => publish(),
+        later: (ms, fn) => this.#later(ms, fn),
+      });
     const publish = () => {
       const text = book.toString();
       if (text) cache.setMyAddress(text);
       else cache.deleteMyAddress();
       log.info(`our address: ${text || "(none yet)"}`);
+      void settleCountry();
     };
     publish();
+    await bounded(settleCountry(), COUNTRY_WAIT_MS); // before the first tunnels are chosen
+    // peers' endpoints without a country field: GeoIP of their IP, if we have a database
+    let geoip: CountryDatabase | undefined;
+    try {
+      geoip = databaseFromEnvironment();
+    } catch (e) {
+      log.warn(`${(e as Error).message}; endpoints without a country field stay unlocated`);
+    }
     if (upnp) {
       upnp.start();
       this.#cleanups.push(["upnp", () => upnp.stop()]);
@@ -294,8 +324,10 @@ class Daemon {
       neighbours: o.neighbours.map(cnToBits),
       disabledProtocols: disabled,
       sameCountry: params.sameCountry,
-      ourCountry: o.country ? { ipv4: o.country, ipv6: o.country } : undefined,
+      ourCountry: own,
+      geo: geoip && ((ip) => geoip.locate(ip)?.country),
       remoteGateways: o.remoteGateways,
+      watchLan: o.interfaces.length > 0,
       cache,
       random: Math.random,
       now: Date.now() / 1000,
@@ -446,6 +478,7 @@ class Daemon {
       peers,
       registry,
       network,
+      lanInterfaces: o.interfaces,
       now,
       onExternalIp: (ip) => {
         if (book.learn(ip)) publish();
@@ -486,7 +519,7 @@ class Daemon {
       ex.execute(core.updateCrl(now(), fresh.crl));
       // a fresh dump: a base manager (client_count 0, --client) dumps babeld only every
       // tunnel_refresh, so its last view may be empty
-      const view = await freshView(babel.socket, network, this.#view);
+      const view = await freshView(babel.socket, network, o.interfaces, this.#view);
       peers.broadcastVersion(view.neighbourPrefixes());
       if (changed.length) log.info(`network parameters changed: ${changed.join(", ")}`);
       // lifecycle: restart only what the change needs (§7.4, lib/node/lifecycle/reaction.ts)
@@ -523,6 +556,8 @@ class Daemon {
           },
           reconfigureTunnels: (s) => {
             core.reconfigure(now(), s);
+            own.enabled = Boolean(s.sameCountry?.length);
+            publish();
             if (s.registryPrefix !== previous.registryPrefix) {
               machine.setRegistryPrefix(s.registryPrefix);
               stale = new StaleMonitor(s.registryPrefix, prefix, Date.now(), log);
@@ -594,7 +629,7 @@ class Daemon {
       })),
       tunnels: core.status(),
       tunnelCounters: core.counters(),
-      view: await freshView(babel.socket, network, this.#view),
+      view: await freshView(babel.socket, network, o.interfaces, this.#view),
       sessions: machine.peerPrefixes().flatMap((p) => machine.peer(p, Date.now()) ?? []),
       cache: cache.listPeers(),
       babeld: { pid: babel.pid, restarts: babel.restarts },

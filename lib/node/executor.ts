@@ -40,6 +40,8 @@ export interface ExecutorDeps {
   registry: RegistryClient;
   /** network prefix N */
   network: Bits;
+  /** `-i` interfaces */
+  lanInterfaces: readonly string[];
   /** seconds */
   now(): number;
   /** a server pushed our external address on a tunnel that came up */
@@ -156,7 +158,7 @@ export class CommandExecutor {
       const b = this.#d.babel();
       if (!b || this.#closed) return;
       b.dump().then((dump) => {
-        this.#view = interpretDump(dump, this.#d.network);
+        this.#view = interpretDump(dump, this.#d.network, this.#d.lanInterfaces);
         this.#flushDeferred();
       }).catch((e) => log.debug(`babel dump failed: ${(e as Error).message}`));
     }, DEFER_POLL_MS);
@@ -229,7 +231,7 @@ export class CommandExecutor {
     const d = this.#d;
     const b = d.babel();
     const got = b
-      ? b.dump().then((dump) => interpretDump(dump, d.network) as RoutingView)
+      ? b.dump().then((dump) => interpretDump(dump, d.network, d.lanInterfaces) as RoutingView)
       : Promise.resolve(EMPTY_VIEW);
     got.catch((e) => {
       log.warn(`babel dump failed: ${(e as Error).message}`);

@@ -246,7 +246,8 @@ export function createApp(
       }
       if (name === "requestCertificate" && args.ip === "") {
         const xff = c.req.header("x-forwarded-for");
-        args.ip = xff ? xff.split(",")[0].trim() : c.req.header("host") ?? "";
+        // spec §17.3: re6stnet falls back to the Host header (meaningless); we use the peer
+        args.ip = xff ? xff.split(",")[0].trim() : peer;
       }
       let responseKey: Uint8Array | undefined;
       let protocol = 0;

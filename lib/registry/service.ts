@@ -39,6 +39,7 @@ import { issueCertificate, renewCertificate } from "../pki/issue.ts";
 import { rsaEncrypt } from "../pki/rsa.ts";
 import { signSha512 } from "../pki/sha512_sign.ts";
 import { logger } from "../log.ts";
+import { isIPv4, isIPv6 } from "../config/checks.ts";
 import type { BabelDump } from "../node/babel/types.ts";
 import { type Endpoint, formatAddresses, parseAddresses } from "../wire/address.ts";
 import { type Bits, bitsToBytes, bitsToCn, cnToBits, formatIPv6, isBits } from "../wire/prefix.ts";
@@ -434,9 +435,12 @@ export class Registry {
     return body;
   }
 
-  /** `getCountry`: country of an address (needs a geolocator). */
+  /** `getCountry`: country of an address (needs a geolocator); null (204) when unknown. */
   getCountry(_cn: string, address: string): string | null {
     if (!this.#d.geolocator) throw new RpcError(400, "the registry has no GeoIP database");
+    if (!isIPv4(address) && !isIPv6(address)) {
+      throw new RpcError(400, `not an IP address: ${JSON.stringify(address.slice(0, 60))}`);
+    }
     return this.#d.geolocator.locate(address)?.country ?? null;
   }
 

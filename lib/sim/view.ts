@@ -50,6 +50,11 @@ export class SimRoutingView implements RoutingView {
     return e < 0 ? undefined : new SimNeighbour(this.model, this.node, j, e);
   }
 
+  /** The model has no LAN: every neighbour is a tunnel peer. */
+  lanNeighbours(): Iterable<Bits> {
+    return [];
+  }
+
   neighbourPrefixes(): Iterable<Bits> {
     const g = this.model.graph;
     const base = this.node * g.cap;

@@ -42,6 +42,9 @@ async function overlay(net: TestNet, name: string, network: string): Promise<Ove
   });
 }
 
+const targets = (nodes: OverlayNode[]) =>
+  nodes.map((n) => ({ name: n.host.name, ns: n.host.ns, address: n.address }));
+
 async function routes6(node: OverlayNode): Promise<string> {
   return await run(["ip", "-6", "route", "show"], { ns: node.host.ns });
 }
@@ -103,8 +106,6 @@ Deno.test("lan: -i routes over the LAN without a tunnel; another network's route
       startWith(net, l2, ["-i", "eth0"]),
       startWith(net, m1, ["-i", "eth0"]),
     ]);
-    const targets = (nodes: OverlayNode[]) =>
-      nodes.map((n) => ({ name: n.host.name, ns: n.host.ns, address: n.address }));
     for (const [name, nodes] of [["network 1", [r1, l1, l2]], ["network 2", [r2, m1]]] as const) {
       const c = await watchConvergence(targets([...nodes]), 90_000);
       assert.ok(c.complete, `${name}:\n${matrixTable(nodes.map((n) => n.host.name), c.matrix)}`);
@@ -135,5 +136,57 @@ Deno.test("lan: -i routes over the LAN without a tunnel; another network's route
     // statement 71: the two networks exchange no route
     assert.doesNotMatch(await routes6(m1), /2001:db8:42:|from 2001:db8:42::/);
     for (const n of [r1, l1, l2]) assert.doesNotMatch(await routes6(n), /2001:db8:43:/);
+  });
+});
+
+/** Drops (`-I`) or allows again (`-D`) babel packets arriving on the LAN in `host`. */
+async function babelOnLan(host: Host, op: "-I" | "-D"): Promise<void> {
+  await run(
+    ["ip6tables", "-w", op, "INPUT", "-i", "eth0", "-p", "udp", "--dport", "6696", "-j", "DROP"],
+    { ns: host.ns },
+  );
+}
+
+Deno.test("lan: a tunnel opened before babel found the peer on the LAN is closed, the route moves to the LAN", async () => {
+  if (!canRunNetTests("lan")) return;
+  await withNet("lan-late", async (net) => {
+    const hosts = [];
+    for (const name of ["reg1", "l1", "l2"]) hosts.push(await net.host(name));
+    const [reg1, l1Host, l2Host] = hosts;
+    const sw = await net.switch("lan", hosts);
+    const ip = (h: Host) => sw.members.get(h)!.ip;
+    const o1 = await overlay(net, "net1", NET1);
+    const r1 = await o1.startRegistry(reg1, ip(reg1));
+    const [l1, l2] = await Promise.all([
+      o1.addNode(l1Host, [ip(l1Host)]),
+      o1.addNode(l2Host, [ip(l2Host)]),
+    ]);
+    // babel cannot hear the LAN yet: l1 and l2 only know each other through the overlay
+    for (const h of [l1Host, l2Host]) await babelOnLan(h, "-I");
+    await r1.start();
+    await Promise.all([startWith(net, l1, ["-i", "eth0"]), startWith(net, l2, ["-i", "eth0"])]);
+    const tunnelBetween = async () =>
+      (await clientRemotes(l1)).includes(ip(l2Host)) ||
+      (await clientRemotes(l2)).includes(ip(l1Host));
+    await waitFor(tunnelBetween, { timeoutMs: 60_000, what: "a tunnel between l1 and l2" });
+
+    for (const h of [l1Host, l2Host]) await babelOnLan(h, "-D");
+    await waitFor(async () => !(await tunnelBetween()), {
+      timeoutMs: 60_000,
+      what: "the redundant l1–l2 tunnel to be closed",
+    });
+    for (const [a, b] of [[l1, l2], [l2, l1]]) {
+      await waitFor(
+        async () =>
+          / dev eth0 /.test(await run(["ip", "-6", "route", "get", b.address], { ns: a.host.ns })),
+        { timeoutMs: 30_000, what: `${a.host.name} to reach ${b.host.name} over the LAN` },
+      );
+    }
+    const logs = await Promise.all(
+      [l1, l2].map((n) => Deno.readTextFile(`${n.logDir}/re6stnet.log`).catch(() => "")),
+    );
+    assert.ok(logs.some((l) => /is redundant: it is a LAN neighbour/.test(l)), "closing logged");
+    const c = await watchConvergence(targets([r1, l1, l2]), 60_000);
+    assert.ok(c.complete, matrixTable([r1, l1, l2].map((n) => n.host.name), c.matrix));
   });
 });

@@ -3,15 +3,15 @@ import { AddressBook } from "../../lib/node/address_book.ts";
 
 const tcp = [{ port: 1194, proto: "tcp" as const }];
 
-Deno.test("explicit --ip: one endpoint per server protocol of its family, country appended", () => {
+Deno.test("explicit --ip: one endpoint per server protocol of its family, country of each address appended", () => {
   const book = new AddressBook(["198.18.1.2", "2001:db8::2"], [
     { port: 1194, proto: "udp" },
     { port: 1195, proto: "tcp" },
     { port: 1196, proto: "tcp6" },
-  ], { country: "FR" });
+  ], { country: (ip) => ip === "2001:db8::2" ? "DE" : "FR" });
   assert.equal(
     book.toString(),
-    "198.18.1.2,1194,udp,FR;198.18.1.2,1195,tcp,FR;2001:db8::2,1196,tcp6,FR",
+    "198.18.1.2,1194,udp,FR;198.18.1.2,1195,tcp,FR;2001:db8::2,1196,tcp6,DE",
   );
   assert.equal(book.learn("198.18.9.9"), false, "a fixed family is never learnt");
 });

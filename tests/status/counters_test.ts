@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import dgram from "node:dgram";
+import { EMPTY_VIEW } from "../../lib/node/babel/view.ts";
 import type { DropKind, PeerAction } from "../../lib/node/peer/actions.ts";
 import { encodeHello0, encodeHello0Fingerprint } from "../../lib/node/peer/packet.ts";
 import { PeerSocket } from "../../lib/node/peer/socket.ts";
@@ -17,7 +18,7 @@ Deno.test("tunnel counters: attempts per endpoint tried, failures before up, los
   const { m, cache } = makeManager({ prefix: p(5), clientCount: 2 });
   cache.addPeer(p(1), "198.18.0.1,1194,udp;198.18.0.1,1194,tcp");
   m.tick(0);
-  const first = only(m.babelDump(0, { ...emptyView() }), "openTunnel")[0];
+  const first = only(m.babelDump(0, EMPTY_VIEW), "openTunnel")[0];
   assert.equal(first.endpoints[first.index].proto, "udp");
   assert.deepEqual(m.status().clients.map((c) => [c.proto, c.since]), [["udp", 0]]);
   // the UDP attempt fails: the TCP endpoint is tried next
@@ -42,16 +43,6 @@ Deno.test("tunnel counters: attempts per endpoint tried, failures before up, los
   m.counters().attempts.udp = 99;
   assert.equal(m.counters().attempts.udp, 1);
 });
-
-function emptyView() {
-  return {
-    routed: [],
-    hasRoute: () => false,
-    neighbour: () => undefined,
-    neighbourPrefixes: () => [],
-    routesVia: () => 0,
-  };
-}
 
 const drops = (actions: PeerAction[]) =>
   actions.flatMap((a) => a.type === "log" && a.drop ? [a.drop] : []);

@@ -240,6 +240,7 @@ export class FakeNetwork {
       hasRoute: (x) => set.has(x),
       neighbour: (x) => neighbours.get(x),
       neighbourPrefixes: () => neighbours.keys(),
+      lanNeighbours: () => [],
       routesVia: (ifname) => perIf.get(ifname) ?? 0,
     };
   }

@@ -28,6 +28,7 @@ export class StaticView implements RoutingView {
     routed: string[],
     readonly neighbours: Record<string, IdentifiedNeighbour> = {},
     readonly via: Record<string, number> = {},
+    readonly lan: string[] = [],
   ) {
     this.routed = routed;
     this.#set = new Set(routed);
@@ -43,6 +44,9 @@ export class StaticView implements RoutingView {
   }
   routesVia(ifname: string): number {
     return this.via[ifname] ?? 0;
+  }
+  lanNeighbours(): Iterable<string> {
+    return this.lan;
   }
 }
 

@@ -113,3 +113,28 @@ Deno.test("an empty dump gives an empty view", () => {
   assert.deepEqual(v.routed, []);
   assert.deepEqual([...v.neighbourPrefixes()], []);
 });
+
+Deno.test("statement 49: a node announcing its prefix on a LAN interface is a LAN neighbour even while a tunnel carries its route", () => {
+  const retracted = { ...route(6, "fe80::e", "eth0", 0, false), metric: 0xffff };
+  const dump: BabelDump = {
+    interfaces: [],
+    neighbours: [neighbour("fe80::a", "re6stnet1"), neighbour("fe80::c", "eth0")],
+    routes: [
+      route(2, "fe80::a", "re6stnet1", 0), // installed through the tunnel
+      route(2, "fe80::c", "eth0", 0, false), // same node, also announced on the LAN
+      route(3, "fe80::d", "eth0", 0), // installed on the LAN
+      route(4, "fe80::d", "eth0", 256, false), // relayed by a LAN node: not its own prefix
+      retracted, // retracted on the LAN: not a neighbour any more
+      route(5, "fe80::b", "re6stnet2", 0, false), // not on a LAN interface
+      route("::/0", "fe80::c", "eth0", 0), // outside N
+    ],
+  };
+  const v = interpretDump(dump, N, ["eth0"]);
+  assert.deepEqual([...v.lanNeighbours()].sort(), [p(2), p(3)]);
+  assert.equal(
+    v.neighbour(p(2))?.ifname,
+    "re6stnet1",
+    "identification still follows installed routes",
+  );
+  assert.deepEqual([...interpretDump(dump, N).lanNeighbours()], [], "no -i: no LAN neighbour");
+});

@@ -401,7 +401,7 @@ Deno.test("revoked certificates: a revoked client is refused, a revoked server's
   assert.equal(m.servesRevokedClient(), true);
 });
 
-Deno.test("disabled protocols and same_country filter endpoints; nothing left means no tunnel", () => {
+Deno.test("statement 58: disabled protocols and same_country filter endpoints; nothing left means no tunnel", () => {
   const { m, cache } = makeManager({
     prefix: p(5),
     clientCount: 3,
@@ -454,4 +454,42 @@ Deno.test("determinism: the same seed gives the same commands", () => {
   assert.equal(a, b);
   assert.notEqual(a, c);
   assert.ok(a.includes("drainInterface"));
+});
+
+Deno.test("statement 49: a tunnel opened before babel found the peer on the LAN is closed gracefully; an attempt is killed", () => {
+  const { m, cache } = makeManager({ prefix: p(5), clientCount: 3, watchLan: true });
+  cache.addPeer(p(3), addr(3));
+  cache.addPeer(p(4), addr(4));
+  m.clientConnected(0, p(9), "re6stnet-tcp", 9n);
+  m.tick(0);
+  const opened = only(m.babelDump(0, viewFor(m, [p(0), p(3), p(4), p(9)])), "openTunnel");
+  assert.deepEqual(opened.map((o) => o.peer).sort(), [p(3), p(4)]);
+  const to3 = opened.find((o) => o.peer === p(3))!;
+  m.tunnelUp(1, to3.id, 3n); // p(4)'s attempt is still connecting
+
+  // young tunnels: with watchLan the manager dumps at every refresh although it has its tunnels
+  assert.equal(only(m.tick(5), "requestDump").length, 1);
+  const v = viewFor(m, [p(0), p(3), p(4), p(9)]);
+  v.lan.push(p(3), p(4));
+  const cmds = m.babelDump(5, v);
+  assert.deepEqual(only(cmds, "drainInterface").map((c) => c.ifname), [to3.ifname]);
+  assert.deepEqual(only(cmds, "killTunnel").map((c) => c.peer), [p(4)]);
+  assert.deepEqual(only(cmds, "openTunnel"), [], "no new tunnel to a LAN neighbour");
+  assert.deepEqual(m.clientPeers(), [p(3)]);
+  // the drained TAP carries nothing any more and the peer is still routed (over the LAN): code 2
+  const later = new StaticView([p(0), p(3), p(4), p(9)], {}, {}, [p(3), p(4)]);
+  m.tick(14);
+  const asked = only(m.babelDump(14, later), "send").filter((s) => s.code === 2);
+  assert.deepEqual(asked.map((s) => s.peer), [p(3)]);
+  assert.deepEqual(only(m.messageReceived(15, p(3), 3), "killTunnel").map((c) => c.peer), [p(3)]);
+  assert.deepEqual(m.clientPeers(), []);
+});
+
+Deno.test("statement 49: without -i the manager does not dump for young tunnels", () => {
+  const { m, cache } = makeManager({ prefix: p(5), clientCount: 1 });
+  cache.addPeer(p(3), addr(3));
+  m.tick(0);
+  const [o] = only(m.babelDump(0, viewFor(m, [p(0), p(3)])), "openTunnel");
+  m.tunnelUp(1, o.id, 3n);
+  assert.deepEqual(only(m.tick(5), "requestDump"), []);
 });

@@ -44,7 +44,7 @@ Deno.test("client TAP names: the lowest free one is reused", () => {
   assert.deepEqual(pool.created(), ["re6stnet1", "re6stnet2", "re6stnet3", "re6stnet4"]);
 });
 
-Deno.test("endpoint filter: outside the listed countries, endpoints located in them are forbidden", () => {
+Deno.test("statement 58: outside the listed countries, endpoints located in them are forbidden", () => {
   const policy = {
     disabledProtocols: new Set<string>(),
     sameCountry: ["FR"],

@@ -9,6 +9,11 @@
  * neighbour claiming several prefixes is logged as buggy and the last claim wins. Routes outside
  * N (e.g. the source-specific default route) are kept per neighbour under `outside`. All routes of
  * unidentified neighbours are merged under `none`.
+ *
+ * Beyond the spec: a neighbour on a LAN interface (`-i`) that announces a node prefix with
+ * refmetric 0 and a finite metric is a *LAN neighbour* even if that route is not installed —
+ * e.g. while a tunnel opened before babel acquired the LAN neighbour still carries the route.
+ * The tunnel manager closes such redundant tunnels.
  */
 import { logger } from "../../log.ts";
 import { type Bits, cidrToBits } from "../../wire/prefix.ts";
@@ -45,6 +50,8 @@ export class BabelRoutes implements RoutingView {
     /** every node prefix with an installed route, dump order */
     readonly routed: readonly Bits[],
     private readonly perInterface: ReadonlyMap<string, number>,
+    /** prefixes originated by a neighbour on a LAN interface */
+    private readonly lan: ReadonlySet<Bits> = new Set(),
   ) {
     this.#routedSet = new Set(routed);
   }
@@ -62,6 +69,10 @@ export class BabelRoutes implements RoutingView {
     return this.byPrefix.keys();
   }
 
+  lanNeighbours(): Iterable<Bits> {
+    return this.lan;
+  }
+
   routesVia(ifname: string): number {
     return this.perInterface.get(ifname) ?? 0;
   }
@@ -76,13 +87,24 @@ function isIPv4Prefix(cidr: string): boolean {
   return cidr.includes(".");
 }
 
-/** Interprets a babeld dump for network `network` (the bits of N). Never throws. */
-export function interpretDump(dump: BabelDump, network: Bits): BabelRoutes {
+/** Metric babel uses for a retracted (unreachable) route. */
+const INFINITY = 0xffff;
+
+/**
+ * Interprets a babeld dump for network `network` (the bits of N); `lanInterfaces` are the `-i`
+ * interfaces. Never throws.
+ */
+export function interpretDump(
+  dump: BabelDump,
+  network: Bits,
+  lanInterfaces: readonly string[] = [],
+): BabelRoutes {
   interface Pending extends NeighbourEntry {
     prefix?: Bits;
   }
   const byKey = new Map<string, Pending>();
   const perInterface = new Map<string, number>();
+  const lan = lanInterfaces.length ? lanOrigins(dump, network, lanInterfaces) : new Set<Bits>();
   for (const route of dump.routes) {
     if (!route.installed) continue;
     perInterface.set(route.ifname, (perInterface.get(route.ifname) ?? 0) + 1);
@@ -138,5 +160,24 @@ export function interpretDump(dump: BabelDump, network: Bits): BabelRoutes {
       }
     }
   }
-  return new BabelRoutes(byPrefix, none, routed, perInterface);
+  return new BabelRoutes(byPrefix, none, routed, perInterface, lan);
+}
+
+/** Node prefixes announced with refmetric 0 by a neighbour on one of `lanInterfaces`. */
+function lanOrigins(dump: BabelDump, network: Bits, lanInterfaces: readonly string[]): Set<Bits> {
+  const out = new Set<Bits>();
+  for (const r of dump.routes) {
+    if (r.refmetric !== 0 || r.metric >= INFINITY || !lanInterfaces.includes(r.ifname)) continue;
+    if (isIPv4Prefix(r.prefix)) continue;
+    let dest: Bits;
+    try {
+      dest = cidrToBits(r.prefix);
+    } catch {
+      continue; // logged by the main loop when installed; a bad prefix identifies nobody
+    }
+    if (dest.startsWith(network) && dest.length > network.length) {
+      out.add(dest.slice(network.length));
+    }
+  }
+  return out;
 }

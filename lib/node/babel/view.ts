@@ -26,6 +26,12 @@ export interface RoutingView {
   neighbour(prefix: Bits): IdentifiedNeighbour | undefined;
   /** Prefixes of all identified direct neighbours. */
   neighbourPrefixes(): Iterable<Bits>;
+  /**
+   * Prefixes of nodes that are direct babel neighbours on a LAN interface (`-i`): they announce
+   * their own prefix there, whether or not babel installed that route (a tunnel to the same node
+   * may still carry it). A tunnel to such a node is redundant (statement 49).
+   */
+  lanNeighbours(): Iterable<Bits>;
   /** Number of installed routes (any destination, IPv4 included) whose next hop is on `ifname`. */
   routesVia(ifname: string): number;
 }
@@ -36,5 +42,6 @@ export const EMPTY_VIEW: RoutingView = {
   hasRoute: () => false,
   neighbour: () => undefined,
   neighbourPrefixes: () => [],
+  lanNeighbours: () => [],
   routesVia: () => 0,
 };

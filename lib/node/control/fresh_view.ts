@@ -12,15 +12,16 @@ import type { RoutingView } from "../babel/view.ts";
 
 const log = logger("control");
 
-/** babeld's current view of network `network`, else `fallback`. */
+/** babeld's current view of network `network` (`-i` interfaces `lan`), else `fallback`. */
 export async function freshView(
   socket: BabelSocket | undefined,
   network: Bits,
+  lan: readonly string[],
   fallback: RoutingView,
 ): Promise<RoutingView> {
   if (!socket) return fallback;
   try {
-    return interpretDump(await socket.dump(), network);
+    return interpretDump(await socket.dump(), network, lan);
   } catch (e) {
     log.debug(`status: babel dump failed, showing the last one: ${(e as Error).message}`);
     return fallback;

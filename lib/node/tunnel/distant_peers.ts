@@ -1,6 +1,6 @@
 /**
  * Candidate peers for new tunnels (spec §10.3 `distant_peers`): every node prefix babel routes,
- * minus our own and our direct babel neighbours, with `--neighbour` peers first and the rest in
+ * minus our own, our direct babel neighbours and our LAN neighbours, with `--neighbour` peers first and the rest in
  * random order.
  *
  * Drawn lazily so that a node only pays for the few candidates it consumes: with the routed list
@@ -29,6 +29,7 @@ export class DistantPeers {
     this.#routed = view.routed;
     this.#random = random;
     this.#direct = new Set(view.neighbourPrefixes());
+    for (const lan of view.lanNeighbours()) this.#direct.add(lan);
     this.#direct.add(self);
     this.#excluded = 0;
     for (const p of this.#direct) if (view.hasRoute(p)) this.#excluded++;

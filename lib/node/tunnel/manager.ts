@@ -48,6 +48,9 @@
  * * Tunnel refresh (§10.5) only considers established client tunnels.
  * * Destruction (§10.6) follows destruction.ts (drain with stock babeld, code 2/3, degraded
  *   server side).
+ * * LAN neighbours (statement 49): peers babel sees on a `-i` interface are never tunnel
+ *   candidates, and a client tunnel opened before babel found the peer there is closed at the
+ *   next dump (with `watchLan`, young tunnels are checked at every refresh).
  */
 import { EMPTY_VIEW, type RoutingView } from "../babel/view.ts";
 import type { PeerCache } from "../cache/peer_cache.ts";
@@ -95,6 +98,11 @@ export interface TunnelManagerOptions {
   geo?: EndpointPolicy["geo"];
   /** `--remote-gateway` list */
   remoteGateways?: readonly string[];
+  /**
+   * The node has LAN interfaces (`-i`): while a client tunnel is young, dump babel at every
+   * refresh so that a tunnel to a peer babel then finds on the LAN is closed (statement 49).
+   */
+  watchLan?: boolean;
   cache: PeerCache;
   random: Random;
   /** start time (seconds); the first tunnel refresh is due `tunnelRefresh` later */
@@ -249,7 +257,7 @@ export class TunnelManager {
     if (now < this.#nextRefresh) return this.#flush();
     if (
       this.#tunnelLost || now >= this.#refreshDeadline || this.#clientKills.size > 0 ||
-      this.#serverKills.size > 0 || this.#lightAttempt(now)
+      this.#serverKills.size > 0 || this.#youngTunnelOnLan(now) || this.#lightAttempt(now)
     ) {
       this.#requestDump(now);
     } else {
@@ -264,6 +272,7 @@ export class TunnelManager {
     this.#tunnelLost = false;
     this.#view = view;
     this.#advanceDestructions(now);
+    this.#closeLanTunnels(now);
     if (now >= this.#refreshDeadline) {
       this.#refreshDeadline = now + this.#o.tunnelRefresh;
       this.#chooseTunnelToDestroy(now);
@@ -706,14 +715,44 @@ export class TunnelManager {
     }
     if (!worst) return;
     this.#log.info(`destroying tunnel to ${worst.peer} (score ${worstKind},${worstRoutes})`);
-    worst.drained = true;
-    this.#out.push({ type: "drainInterface", ifname: worst.ifname });
-    this.#clientKills.set(worst.peer, {
-      peer: worst.peer,
-      ifname: worst.ifname,
+    this.#destroy(now, worst);
+  }
+
+  /** Starts the graceful destruction (§10.6) of an established client tunnel. */
+  #destroy(now: number, t: ClientTunnel): void {
+    t.drained = true;
+    this.#out.push({ type: "drainInterface", ifname: t.ifname });
+    this.#clientKills.set(t.peer, {
+      peer: t.peer,
+      ifname: t.ifname,
       state: "draining",
       since: now,
     });
+  }
+
+  /** True if a LAN check is due: `watchLan` and a client tunnel younger than 4 × timeout. */
+  #youngTunnelOnLan(now: number): boolean {
+    if (!this.#o.watchLan) return false;
+    for (const t of this.#connections.values()) {
+      if (now < t.startedAt + 4 * this.timeout) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Statement 49 beyond the spec: a tunnel opened before babel acquired the peer as a LAN
+   * neighbour is redundant — an attempt is killed, an established tunnel destroyed gracefully
+   * (its routes move to the LAN).
+   */
+  #closeLanTunnels(now: number): void {
+    if (this.#connections.size === 0) return;
+    for (const peer of this.#view.lanNeighbours()) {
+      const t = this.#connections.get(peer);
+      if (!t || this.#clientKills.has(peer)) continue;
+      this.#log.info(`tunnel to ${peer} is redundant: it is a LAN neighbour`);
+      if (t.serial === undefined) this.#kill(t);
+      else this.#destroy(now, t);
+    }
   }
 
   #advanceDestructions(now: number): void {
