@@ -520,7 +520,9 @@ class Daemon {
       // a fresh dump: a base manager (client_count 0, --client) dumps babeld only every
       // tunnel_refresh, so its last view may be empty
       const view = await freshView(babel.socket, network, o.interfaces, this.#view);
-      peers.broadcastVersion(view.neighbourPrefixes());
+      const neighbours = [...view.neighbourPrefixes()];
+      peers.broadcastVersion(neighbours);
+      log.debug(`version gossiped to babel neighbours: ${neighbours.map(bitsToCn).join(" ")}`);
       if (changed.length) log.info(`network parameters changed: ${changed.join(", ")}`);
       // lifecycle: restart only what the change needs (§7.4, lib/node/lifecycle/reaction.ts)
       renewal.setCrl(fresh.crl);

@@ -22,7 +22,8 @@ import { loadCaSigner } from "../../lib/pki/ca.ts";
 import { parseNodeCertificate } from "../../lib/pki/certificate.ts";
 import { renewCertificate } from "../../lib/pki/issue.ts";
 import { controlSocketPath } from "../../lib/node/control/socket_path.ts";
-import { parseStatusDocument, queryNode } from "../../lib/status/client.ts";
+import type { StatusDocument } from "../../lib/node/control/document.ts";
+import { NodeQueryError, parseStatusDocument, queryNode } from "../../lib/status/client.ts";
 import { canRunNetTests, type Host, type TestNet, waitFor, withNet } from "./harness.ts";
 
 const DAY = 86_400_000;
@@ -278,8 +279,35 @@ interface Snapshot {
   clients: Map<number, string>;
 }
 
+/** The node's status document (retried: it waits up to 5 s for babeld, which may be busy). */
+function statusOf(n: OverlayNode): Promise<StatusDocument> {
+  return waitFor(async () => {
+    try {
+      return parseStatusDocument(await queryNode(controlSocketPath(`${n.dir}/run`), "/status"));
+    } catch (e) {
+      if (e instanceof NodeQueryError) return undefined;
+      throw e;
+    }
+  }, { timeoutMs: 30_000, intervalMs: 500, what: `${n.host.name} answers /status` });
+}
+
+/**
+ * Babel has settled: every node identifies each of its babel neighbours (version gossip goes to
+ * identified neighbours only, once per change; right after babeld restarts, a neighbour whose
+ * own route is not installed yet is not identified).
+ */
+async function settled(nodes: OverlayNode[]): Promise<void> {
+  await waitFor(async () => {
+    for (const n of nodes) {
+      const b = (await statusOf(n)).babel;
+      if (b.neighbours.length === 0 || b.neighbours.some((x) => x.peer === null)) return false;
+    }
+    return true;
+  }, { timeoutMs: 120_000, intervalMs: 1000, what: "every babel neighbour identified" });
+}
+
 async function snapshot(n: OverlayNode): Promise<Snapshot> {
-  const doc = parseStatusDocument(await queryNode(controlSocketPath(`${n.dir}/run`), "/status"));
+  const doc = await statusOf(n);
   const servers = new Map<number, string>();
   const clients = new Map<number, string>();
   for (const pid of await pidsOf(n, "openvpn")) {
@@ -337,6 +365,7 @@ Deno.test("lifecycle wired: parameter changes restart only the children they con
     };
 
     // 1. tunnel_refresh: the tunnel manager takes it live, nothing restarts
+    await settled(nodes);
     await overlay.restartRegistry({ tunnelRefresh: 60 });
     await waitFor(async () => {
       for (const n of nodes) {
@@ -352,6 +381,7 @@ Deno.test("lifecycle wired: parameter changes restart only the children they con
     }
 
     // 2. encrypt and max_clients: new OpenVPN servers and client tunnels, the same babeld
+    await settled(nodes);
     await overlay.restartRegistry({ maxClients: 5, registryArgs: ["--encrypt"] });
     const third = await waitFor(async () => {
       const now = await Promise.all(nodes.map(snapshot));
@@ -384,6 +414,7 @@ Deno.test("lifecycle wired: parameter changes restart only the children they con
 
     // 3. hello: babeld, OpenVPN servers and client tunnels restarted with the new interval
     const fourth = await Promise.all(nodes.map(snapshot));
+    await settled(nodes);
     await overlay.restartRegistry({ hello: 5 });
     const fifth = await waitFor(async () => {
       const now = await Promise.all(nodes.map(snapshot));
@@ -408,6 +439,7 @@ Deno.test("lifecycle wired: parameter changes restart only the children they con
     assert.ok((await net.allPairsPing6(targets, 120_000)).complete, "all pairs ping6, hello 5");
 
     // 4. IPv4 payload turned on: kernel state applied, babeld and OpenVPN restarted with it
+    await settled(nodes);
     await overlay.restartRegistry({ registryArgs: ["--encrypt", "--ipv4", "198.19.0.0/16", "8"] });
     await waitFor(async () => {
       for (const n of nodes) {
