@@ -44,6 +44,7 @@ import { parseAddresses } from "../wire/address.ts";
 import { babeldArgs, babelSocketPath } from "./babel/args.ts";
 import { EMPTY_VIEW, type RoutingView } from "./babel/view.ts";
 import { BabelSupervisor } from "./babel_supervisor.ts";
+import type { BabeldStartOptions } from "./babel/process.ts";
 import { SqlitePeerCache } from "./cache/sqlite_cache.ts";
 import { freshView } from "./control/fresh_view.ts";
 import { NodeControl } from "./control/server.ts";
@@ -441,11 +442,11 @@ class Daemon {
 
     // babeld
     await Deno.mkdir(o.log, { recursive: true });
-    const startBabel = (p: NetworkParams) => {
+    const babelOptions = (p: NetworkParams): BabeldStartOptions => {
       const clientIfaces = o.client
         ? [CLIENT_MODE_IFACE]
         : Array.from({ length: core.clientCount }, (_, i) => `re6stnet${i + 1}`);
-      return BabelSupervisor.start({
+      return {
         args: babeldArgs({
           hello: p.hello,
           logDir: absolute(o.log),
@@ -466,9 +467,9 @@ class Daemon {
         }),
         socketPath: babelSocketPath(absolute(o.run)),
         outputFile: `${absolute(o.log)}/babeld.out`,
-      });
+      };
     };
-    let babel = await startBabel(params);
+    const babel = await BabelSupervisor.start(babelOptions(params));
     this.#cleanups.push(["babeld", () => babel.stop()]);
 
     const ex = new CommandExecutor({
@@ -539,10 +540,7 @@ class Daemon {
         {
           log,
           restartDaemon: () => this.#stop.stop(RESTART),
-          restartBabeld: async () => {
-            await babel.stop();
-            babel = await startBabel(current);
-          },
+          restartBabeld: () => babel.restartWith(babelOptions(current)),
           restartOpenvpnServers: async () => {
             shell.configure(openvpnSettings(current));
             await wired.servers!.restartAll();

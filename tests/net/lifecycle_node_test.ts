@@ -273,6 +273,8 @@ interface Snapshot {
   uptime: number;
   hello: number;
   babeld: number[];
+  /** babeld's PID and unexpected restarts as the daemon reports them */
+  babel: { pid: number | null; restarts: number };
   /** OpenVPN server PID → command line */
   servers: Map<number, string>;
   /** client tunnel PID → command line */
@@ -320,6 +322,7 @@ async function snapshot(n: OverlayNode): Promise<Snapshot> {
     uptime: doc.node.uptime,
     hello: doc.parameters.hello,
     babeld: await pidsOf(n, "babeld"),
+    babel: { pid: doc.babel.pid, restarts: doc.babel.restarts },
     servers,
     clients,
   };
@@ -427,6 +430,8 @@ Deno.test("lifecycle wired: parameter changes restart only the children they con
     await sameDaemon(fourth);
     for (const [i, n] of nodes.entries()) {
       assert.equal(fifth[i].hello, 5);
+      // restarted on purpose: the daemon follows the new babeld, no crash restart counted
+      assert.deepEqual(fifth[i].babel, { pid: fifth[i].babeld[0], restarts: 0 });
       assert.match((await argvOf(fifth[i].babeld[0]))!, /^(\S*\/)?babeld -h 5 -H 5 /);
       for (const pid of fifth[i].servers.keys()) assert.ok(!fourth[i].servers.has(pid));
       assert.match(await logOf(n), /restarting babeld \(hello\)/);
