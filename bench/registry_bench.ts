@@ -13,49 +13,30 @@ import { createCsr } from "../lib/pki/csr.ts";
 import { generateRsaKey } from "../lib/pki/keys.ts";
 import { createTestCa } from "../lib/pki/testing.ts";
 import { dhParamsPem } from "../lib/pki/dh.ts";
+import { freePort, get as getAnswer, registryArgs } from "../tests/registry/e2e_helpers.ts";
 
 const RUNS = Number(Deno.args[0] ?? 5);
 const PER_RUN = Number(Deno.args[1] ?? 400);
 const CLIENTS = 4;
-const ROOT = new URL("../", import.meta.url).pathname;
 
 const dir = await Deno.makeTempDir({ prefix: "re6st-registry-bench-" });
 const ca = await createTestCa();
-await Deno.writeTextFile(`${dir}/ca.crt`, ca.certPem);
-await Deno.writeTextFile(`${dir}/ca.key`, ca.keyPem);
-await Deno.writeTextFile(`${dir}/dh.pem`, dhParamsPem());
-const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-const port = (listener.addr as Deno.NetAddr).port;
-listener.close();
+const files = { caPath: `${dir}/ca.crt`, keyPath: `${dir}/ca.key`, dhPath: `${dir}/dh.pem` };
+await Deno.writeTextFile(files.caPath, ca.certPem);
+await Deno.writeTextFile(files.keyPath, ca.keyPem);
+await Deno.writeTextFile(files.dhPath, dhParamsPem());
+const port = freePort();
 const url = `http://127.0.0.1:${port}`;
 
 const child = new Deno.Command(Deno.execPath(), {
-  args: [
-    "run",
-    "-A",
-    `${ROOT}main.ts`,
-    "registry",
-    "--port",
-    String(port),
-    "-4",
-    "127.0.0.1",
-    "-6",
-    "",
-    "--db",
-    `${dir}/registry.db`,
-    "--ca",
-    `${dir}/ca.crt`,
-    "--key",
-    `${dir}/ca.key`,
-    "--dh",
-    `${dir}/dh.pem`,
+  args: registryArgs(files, port, `${dir}/registry.db`, [
     "-l",
     `${dir}/registry.log`,
     "-v",
     "1",
     "--anonymous-prefix-length",
     "24",
-  ], // deno-fmt-ignore
+  ]),
   stdout: "null",
   stderr: "inherit",
 }).spawn();
@@ -71,10 +52,9 @@ function mib(r: { total: number; anon: number }): string {
   return `${r.total.toFixed(1)} MiB (anonymous ${r.anon.toFixed(1)})`;
 }
 
-async function get(target: string, headers: Record<string, string> = {}) {
-  const r = await fetch(url + target, { headers });
-  return { status: r.status, body: new Uint8Array(await r.arrayBuffer()), headers: r.headers };
-}
+/** GET `target` on the registry. */
+const get = (target: string, headers: Record<string, string> = {}) =>
+  getAnswer(url, target, headers);
 
 function stats(xs: number[]): string {
   const s = [...xs].sort((a, b) => a - b);

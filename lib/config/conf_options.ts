@@ -4,7 +4,8 @@
  */
 import { getHashes } from "node:crypto";
 import { subjectFieldProblem } from "../conf/subject.ts";
-import { checkHttpUrl, problemOf } from "./checks.ts";
+import { problemOf } from "./checks.ts";
+import { registryUrlOption, VERSION_OPTION } from "./common_options.ts";
 import { ConfigError } from "./error.ts";
 import type { OptionSpec, Schema } from "./schema.ts";
 
@@ -57,15 +58,8 @@ export function parseLocation(text: string): Location {
 }
 
 const options: OptionSpec[] = [
-  { name: "version", short: "V", kind: "flag", help: "print the software version and exit" },
-  {
-    name: "registry",
-    kind: "string",
-    metavar: "URL",
-    required: true,
-    check: checkHttpUrl,
-    help: "registry base URL",
-  },
+  VERSION_OPTION,
+  registryUrlOption("registry base URL"),
   {
     name: "fingerprint",
     kind: "string",

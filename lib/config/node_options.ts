@@ -7,7 +7,6 @@ import { canonicalProto } from "../wire/address.ts";
 import {
   checkCn,
   checkCountry,
-  checkHttpUrl,
   checkIP,
   checkIPv4,
   checkPort,
@@ -15,6 +14,7 @@ import {
   problemOf,
 } from "./checks.ts";
 import { parseExpression } from "../node/test_expr/parse.ts";
+import { registryUrlOption, VERSION_OPTION } from "./common_options.ts";
 import { ConfigError } from "./error.ts";
 import type { OptionSpec, Schema, Values } from "./schema.ts";
 
@@ -127,15 +127,8 @@ export function parseClientRemotes(text: string): ClientRemote[] {
 }
 
 const options: OptionSpec[] = [
-  { name: "version", short: "V", kind: "flag", help: "print the software version and exit" },
-  {
-    name: "registry",
-    kind: "string",
-    metavar: "URL",
-    required: true,
-    check: checkHttpUrl,
-    help: "HTTP(S) URL of the registry",
-  },
+  VERSION_OPTION,
+  registryUrlOption("HTTP(S) URL of the registry"),
   { name: "ca", kind: "string", metavar: "PATH", required: true, help: "CA certificate (PEM)" },
   { name: "cert", kind: "string", metavar: "PATH", required: true, help: "node certificate" },
   { name: "key", kind: "string", metavar: "PATH", required: true, help: "node private key" },

@@ -5,6 +5,7 @@
  */
 import { PROTOCOL } from "../version.ts";
 import { checkCountry, checkIP, isIPv4, isIPv6, problemOf } from "./checks.ts";
+import { VERSION_OPTION } from "./common_options.ts";
 import { ConfigError } from "./error.ts";
 import type { OptionSpec, Schema, Values } from "./schema.ts";
 
@@ -122,7 +123,7 @@ function fileExists(path: string): boolean {
 }
 
 const options: OptionSpec[] = [
-  { name: "version", short: "V", kind: "flag", help: "print the software version and exit" },
+  VERSION_OPTION,
   { name: "port", kind: "int", default: 80, min: 1, max: 65535, help: "HTTP port" },
   {
     name: "4",

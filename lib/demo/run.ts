@@ -8,25 +8,14 @@
  * pairs that ping), the all-pairs matrix, the tunnel graph crawled by the registry (text, DOT and
  * SVG files), then stays up until Ctrl-C or `--duration` and tears everything down.
  */
-import { parseArgs } from "node:util";
 import { tryRun } from "../netns/exec.ts";
 import { parseTopology, type TopologyGraph } from "../topology/graph.ts";
 import { topologyToDot } from "../topology/dot.ts";
 import { topologyToSvg } from "../topology/svg.ts";
+import { DEMO_USAGE, makeOutDir, parseDemoArgs } from "./args.ts";
 import { Overlay, type OverlayNode } from "./overlay.ts";
 import { countReached, matrixTable, watchConvergence } from "./reachability.ts";
 import { World, type WorldHost } from "./world.ts";
-
-const USAGE = `usage: re6st demo [--duration S] [--hello N] [--out DIR] [--keep]
-
-Builds a re6st network in network namespaces (registry + 6 nodes, one LAN behind NAT),
-shows it converge, prints the reachability matrix and the tunnel graph, then runs until
-Ctrl-C or --duration seconds and removes everything. Needs root.
-
-  --duration S   stop after S seconds once converged (default: wait for Ctrl-C)
-  --hello N      babel hello interval of the network (default 4)
-  --out DIR      where topology.dot and topology.svg are written (default .)
-  --keep         keep the working directory with every log after exit`;
 
 /** Node hosts and where they sit. */
 interface Placement {
@@ -65,36 +54,29 @@ function graphText(g: TopologyGraph): string {
 
 /** Runs the demo; returns the exit status. */
 export async function run(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        duration: { type: "string" },
-        hello: { type: "string", default: "4" },
-        out: { type: "string", default: "." },
-        keep: { type: "boolean", default: false },
-        help: { type: "boolean", short: "h", default: false },
-      },
-    }));
-  } catch (e) {
-    console.error(`re6st demo: ${(e as Error).message}\n\n${USAGE}`);
+  const cmd = parseDemoArgs(args);
+  if ("error" in cmd) {
+    console.error(`re6st demo: ${cmd.error}\n\n${DEMO_USAGE}`);
     return 2;
   }
-  if (values.help) {
-    console.log(USAGE);
+  if (cmd.help) {
+    console.log(DEMO_USAGE);
     return 0;
   }
-  const duration = values.duration === undefined ? undefined : Number(values.duration);
-  const hello = Number(values.hello);
-  if ((duration !== undefined && !(duration >= 0)) || !(Number.isInteger(hello) && hello > 0)) {
-    console.error(`re6st demo: --duration and --hello take positive numbers\n\n${USAGE}`);
-    return 2;
-  }
+  const { duration, hello, keep } = cmd.options;
   if (Deno.uid() !== 0) {
     console.error("re6st demo: must run as root (it creates network namespaces): sudo it");
     return 1;
   }
+  let outDir;
+  try {
+    outDir = await makeOutDir(cmd.options.out);
+  } catch (e) {
+    console.error(`re6st demo: cannot create the output directory: ${(e as Error).message}`);
+    return 1;
+  }
+  const graphFiles = [`${outDir}/topology.dot`, `${outDir}/topology.svg`];
+  let graphWritten = false;
 
   const work = await Deno.makeTempDir({ prefix: "re6st-demo-" });
   const logDir = `${work}/logs`;
@@ -182,10 +164,10 @@ export async function run(args: string[]): Promise<number> {
       graph = await crawl(registryHost.ns, cns);
     }
     say(`\n${graphText(graph)}`);
-    await Deno.mkdir(values.out, { recursive: true });
-    await Deno.writeTextFile(`${values.out}/topology.dot`, topologyToDot(graph));
-    await Deno.writeTextFile(`${values.out}/topology.svg`, topologyToSvg(graph, "re6st demo"));
-    say(`tunnel graph written to ${values.out}/topology.dot and ${values.out}/topology.svg`);
+    await Deno.writeTextFile(graphFiles[0], topologyToDot(graph));
+    await Deno.writeTextFile(graphFiles[1], topologyToSvg(graph, "re6st demo"));
+    graphWritten = true;
+    say(`tunnel graph written to ${graphFiles.join(" and ")}`);
 
     say(
       duration === undefined
@@ -205,10 +187,12 @@ export async function run(args: string[]): Promise<number> {
     say("tearing down: stopping every process, deleting the namespaces…");
     await Promise.all(overlay?.nodes.map((n) => n.proc && n.stop("SIGTERM")) ?? []);
     await world.dispose();
-    if (values.keep) say(`logs kept in ${logDir}`);
+    if (keep) say(`logs kept in ${logDir}`);
     else await Deno.remove(work, { recursive: true }).catch(() => {});
     Deno.removeSignalListener("SIGINT", onSignal);
     Deno.removeSignalListener("SIGTERM", onSignal);
+    if (graphWritten) say(`tunnel graph (DOT, SVG):\n  ${graphFiles.join("\n  ")}`);
+    else if (cmd.options.out === undefined) await Deno.remove(outDir).catch(() => {});
     say("done");
   }
 }

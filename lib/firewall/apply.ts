@@ -3,21 +3,14 @@
  * filter table of its family atomically; both are checked with `--test` before either is
  * loaded) or `nft -f` (one transaction, checked with `-c` first).
  */
+import { tryRun } from "../netns/exec.ts";
 
 async function feed(program: string, args: string[], text: string): Promise<void> {
-  const child = new Deno.Command(program, {
-    args,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const out = await child.output();
-  if (!out.success) {
-    const err = new TextDecoder().decode(out.stderr).trim();
-    throw new Error(`${program} ${args.join(" ")} failed (status ${out.code}): ${err}`);
+  const out = await tryRun([program, ...args], { stdin: text });
+  if (out.code !== 0) {
+    throw new Error(
+      `${program} ${args.join(" ")} failed (status ${out.code}): ${out.stderr.trim()}`,
+    );
   }
 }
 

@@ -78,15 +78,24 @@ interface Split {
   rest: string[];
 }
 
-function splitArgs(args: string[]): Split {
-  const s: Split = { apply: false, force: false, help: false, allow: [], rest: [] };
+/**
+ * Calls `take` on each argument in turn; its `value()` consumes the argument after it (an error
+ * when there is none).
+ */
+function eachArg(args: string[], take: (arg: string, value: () => string) => void): void {
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
-    const value = () => {
+    take(a, () => {
       const v = args[++i];
       if (v === undefined) throw new Error(`${a} needs a value`);
       return v;
-    };
+    });
+  }
+}
+
+function splitArgs(args: string[]): Split {
+  const s: Split = { apply: false, force: false, help: false, allow: [], rest: [] };
+  eachArg(args, (a, value) => {
     switch (a) {
       case "--format": {
         const f = value();
@@ -116,7 +125,7 @@ function splitArgs(args: string[]): Split {
       default:
         s.rest.push(a);
     }
-  }
+  });
   return s;
 }
 
@@ -132,14 +141,7 @@ function inputFromFlags(s: Split): FirewallInput {
     gateway: false,
     allow: s.allow,
   };
-  const args = s.rest;
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i];
-    const value = () => {
-      const v = args[++i];
-      if (v === undefined) throw new Error(`${a} needs a value`);
-      return v;
-    };
+  eachArg(s.rest, (a, value) => {
     switch (a) {
       case "--pp": {
         const port = parsePort(value());
@@ -160,7 +162,7 @@ function inputFromFlags(s: Split): FirewallInput {
       default:
         throw new Error(`unknown argument '${a}'`);
     }
-  }
+  });
   if (input.network === "") {
     throw new Error("--network CIDR (or the node's @re6stnet.conf) is required");
   }

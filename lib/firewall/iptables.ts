@@ -3,27 +3,10 @@
  * whole `filter` table, which the restore tool replaces atomically. Pure.
  */
 import type { FirewallInput } from "./input.ts";
-import { firewallRules, type IcmpKind, POLICIES, type Rule } from "./rules.ts";
+import { firewallRules, type IcmpKind, icmpTypeName, POLICIES, type Rule } from "./rules.ts";
 
-/** iptables' spelling of each ICMP / ICMPv6 kind (numeric for MLD, which has no name). */
-const ICMP4: Partial<Record<IcmpKind, string>> = {
-  "echo-request": "echo-request",
-  "echo-reply": "echo-reply",
-  "destination-unreachable": "destination-unreachable",
-  "time-exceeded": "time-exceeded",
-  "parameter-problem": "parameter-problem",
-};
-const ICMP6: Partial<Record<IcmpKind, string>> = {
-  "echo-request": "echo-request",
-  "echo-reply": "echo-reply",
-  "destination-unreachable": "destination-unreachable",
-  "packet-too-big": "packet-too-big",
-  "time-exceeded": "time-exceeded",
-  "parameter-problem": "parameter-problem",
-  "router-solicitation": "router-solicitation",
-  "router-advertisement": "router-advertisement",
-  "neighbour-solicitation": "neighbour-solicitation",
-  "neighbour-advertisement": "neighbour-advertisement",
+/** ip6tables' ICMPv6 names that differ from the kind's own (numeric for MLD: it has none). */
+const ICMP6_NAMES: Partial<Record<IcmpKind, string>> = {
   "mld-query": "130",
   "mld-report": "131",
   "mld-done": "132",
@@ -67,7 +50,8 @@ function ruleLines(rule: Rule, family: 4 | 6): string[] {
   if (rule.ctstate) m.push(`-m conntrack --ctstate ${rule.ctstate.join(",").toUpperCase()}`);
   const comment = `-m comment --comment "re6st: ${rule.comment}"`;
   const target = rule.action === "reject" ? reject(rule, family) : rule.action.toUpperCase();
-  const kinds = rule.icmp?.map((k) => (family === 4 ? ICMP4 : ICMP6)[k]).filter((k) => k) ?? [];
+  const kinds = rule.icmp?.map((k) => icmpTypeName(k, family, ICMP6_NAMES)).filter((k) => k) ??
+    [];
   if (rule.icmp) {
     const opt = family === 4 ? "--icmp-type" : "--icmpv6-type";
     return kinds.map((k) =>

@@ -3,25 +3,13 @@
  * that replaces any previous one in a single transaction. Pure.
  */
 import type { FirewallInput } from "./input.ts";
-import { firewallRules, type IcmpKind, POLICIES, type Rule } from "./rules.ts";
+import { firewallRules, type IcmpKind, icmpTypeName, POLICIES, type Rule } from "./rules.ts";
 
 /** The nft table that holds the rules. */
 export const NFT_TABLE = "inet re6st";
 
-const ICMP4: Partial<Record<IcmpKind, string>> = {
-  "echo-request": "echo-request",
-  "echo-reply": "echo-reply",
-  "destination-unreachable": "destination-unreachable",
-  "time-exceeded": "time-exceeded",
-  "parameter-problem": "parameter-problem",
-};
-const ICMP6: Record<IcmpKind, string> = {
-  "echo-request": "echo-request",
-  "echo-reply": "echo-reply",
-  "destination-unreachable": "destination-unreachable",
-  "packet-too-big": "packet-too-big",
-  "time-exceeded": "time-exceeded",
-  "parameter-problem": "parameter-problem",
+/** nft's ICMPv6 names that differ from the kind's own. */
+const ICMP6_NAMES: Partial<Record<IcmpKind, string>> = {
   "router-solicitation": "nd-router-solicit",
   "router-advertisement": "nd-router-advert",
   "neighbour-solicitation": "nd-neighbor-solicit",
@@ -54,7 +42,7 @@ function statement(rule: Rule): string {
   if (rule.daddr) m.push(`${addr(rule.daddr)} daddr ${rule.daddr}`);
   if (rule.proto === "icmp") {
     const v6 = family === 6;
-    const names = rule.icmp!.map((k) => (v6 ? ICMP6 : ICMP4)[k]).filter((k) => k);
+    const names = rule.icmp!.map((k) => icmpTypeName(k, v6 ? 6 : 4, ICMP6_NAMES)).filter((k) => k);
     m.push(`${v6 ? "icmpv6" : "icmp"} type { ${names.join(", ")} }`);
   } else if (rule.proto) {
     if (rule.sport === undefined && rule.dport === undefined) m.push(`meta l4proto ${rule.proto}`);

@@ -34,6 +34,28 @@ export type IcmpKind =
   | "mld-done"
   | "mld2-report";
 
+/** The kinds ICMP (IPv4) has as well; the others are ICMPv6 only. */
+const ICMP4_KINDS: ReadonlySet<IcmpKind> = new Set([
+  "echo-request",
+  "echo-reply",
+  "destination-unreachable",
+  "time-exceeded",
+  "parameter-problem",
+]);
+
+/**
+ * A backend's name of ICMP `kind` in `family`: the kind's own name unless `icmp6Names` gives
+ * another (ICMPv6 names differ between backends), or undefined for an ICMPv6-only kind in IPv4.
+ */
+export function icmpTypeName(
+  kind: IcmpKind,
+  family: 4 | 6,
+  icmp6Names: Partial<Record<IcmpKind, string>>,
+): string | undefined {
+  if (family === 4) return ICMP4_KINDS.has(kind) ? kind : undefined;
+  return icmp6Names[kind] ?? kind;
+}
+
 /** One family-neutral rule. Absent fields match anything. */
 export interface Rule {
   chain: "input" | "forward";

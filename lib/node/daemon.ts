@@ -50,7 +50,7 @@ import { freshView } from "./control/fresh_view.ts";
 import { NodeControl } from "./control/server.ts";
 import { CLIENT_MODE_IFACE, ClientModeTunnel, systemLookup } from "./client_mode.ts";
 import { CommandExecutor } from "./executor.ts";
-import { flushBabelRoutes, killLeftovers } from "./leftovers.ts";
+import { flushBabelRoutes, killLeftovers, runDirInUse } from "./leftovers.ts";
 import { LogFile } from "./log_file.ts";
 import { type Protocol, serverInterface } from "./openvpn/args.ts";
 import { ServerSupervisor } from "./openvpn/server_supervisor.ts";
@@ -216,8 +216,11 @@ class Daemon {
 
     await Deno.mkdir(o.run, { recursive: true, mode: 0o700 });
     await Deno.mkdir(o.state, { recursive: true });
+    if (await runDirInUse(absolute(o.run))) {
+      log.error(`another re6st node is running with the run directory ${o.run}`);
+      return 1;
+    }
     const killed = await killLeftovers(absolute(o.run));
-    await flushBabelRoutes();
     if (killed) log.info(`killed ${killed} leftover processes`);
     const control = await NodeControl.start(absolute(o.run));
     this.#cleanups.push(["control", () => control.close()]);
@@ -469,6 +472,7 @@ class Daemon {
         outputFile: `${absolute(o.log)}/babeld.out`,
       };
     };
+    await flushBabelRoutes(v4 ? [myIp, v4.assignment.address] : [myIp]);
     const babel = await BabelSupervisor.start(babelOptions(params));
     this.#cleanups.push(["babeld", () => babel.stop()]);
 

@@ -166,8 +166,13 @@ export class CommandExecutor {
   }
 
   #sendUdp(c: SendMessage | EnsureSession): void {
-    if (c.type === "send") this.#d.peers.sendMessage(c.peer, c.code);
-    else this.#d.peers.send(c.peer, null);
+    if (c.type === "send") {
+      if (c.code === 2 || c.code === 3) {
+        const what = c.code === 2 ? "request" : "confirmation";
+        log.info(`tunnel destruction ${what} (code ${c.code}) sent to ${bitsToCn(c.peer)}`);
+      }
+      this.#d.peers.sendMessage(c.peer, c.code);
+    } else this.#d.peers.send(c.peer, null);
   }
 
   /** Sends the deferred messages whose peer is now routed; forgets the stale ones. */

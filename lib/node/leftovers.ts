@@ -2,12 +2,15 @@
  * Idempotent start-up after a crash (ARCHITECTURE.md "Lessons"): a node killed with SIGKILL
  * leaves its babeld and OpenVPN children running. They are recognised by their command line,
  * which names a file in our run directory (babeld's `-G <run>/babeld.sock`, OpenVPN's hooks and
- * management sockets), and killed by PID before anything else starts. The routes the dead babeld
- * installed (`proto babel`) are flushed too: a stale one via a reused TAP whose tunnel now leads
- * to another peer would shadow the new babeld's route (it cannot add an existing route).
+ * management sockets), and killed by PID before anything else starts — unless a live daemon still
+ * serves that run directory (`runDirInUse`): those children are its own. The routes the dead
+ * babeld installed (`proto babel` with our preferred source) are flushed too: a stale one via a
+ * reused TAP whose tunnel now leads to another peer would shadow the new babeld's route (it cannot
+ * add an existing route). Routes of any other babeld on the host (another source) are left alone.
  */
 import { logger } from "../log.ts";
-import { runIp } from "./system/ip.ts";
+import { controlSocketPath } from "./control/socket_path.ts";
+import { type IpRunner, runIp } from "./system/ip.ts";
 
 const log = logger("node");
 const CHILDREN = new Set(["babeld", "openvpn"]);
@@ -55,10 +58,29 @@ function exists(path: string): boolean {
   }
 }
 
-/** Deletes every route a previous babeld left in the kernel (`proto babel`, IPv6 and IPv4). */
-export async function flushBabelRoutes(): Promise<void> {
-  for (const family of ["-6", "-4"]) {
-    const r = await runIp([family, "route", "flush", "proto", "babel"]);
-    if (!r.ok) log.debug(`ip ${family} route flush proto babel: ${r.stderr.trim()}`);
+/**
+ * True when a running daemon answers on `runDir`'s control socket. A crashed daemon leaves the
+ * socket file, but nothing accepts connections on it any more.
+ */
+export async function runDirInUse(runDir: string): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ transport: "unix", path: controlSocketPath(runDir) });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Deletes the routes a previous babeld of ours left in the kernel: `proto babel` routes whose
+ * preferred source is one of `sources` (our re6st address, our IPv4 payload address), which
+ * babeld's `install pref-src` gives every route it installs for us.
+ */
+export async function flushBabelRoutes(sources: string[], ip: IpRunner = runIp): Promise<void> {
+  for (const src of sources) {
+    const family = src.includes(":") ? "-6" : "-4";
+    const r = await ip([family, "route", "flush", "proto", "babel", "src", src]);
+    if (!r.ok) log.debug(`ip ${family} route flush proto babel src ${src}: ${r.stderr.trim()}`);
   }
 }

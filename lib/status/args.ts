@@ -4,6 +4,7 @@
  * the other lines of that file are read with the node's option rules and otherwise ignored.
  * A `--run` on the command line wins over the files.
  */
+import { VERSION_OPTION } from "../config/common_options.ts";
 import { COMMAND_LINE, ConfigError } from "../config/error.ts";
 import { expandArgs, type FileReader, readFromDisk } from "../config/expand.ts";
 import { helpText } from "../config/help.ts";
@@ -26,7 +27,7 @@ export interface StatusOptions {
 }
 
 const options: readonly OptionSpec[] = [
-  { name: "version", short: "V", kind: "flag", help: "print the software version and exit" },
+  VERSION_OPTION,
   {
     name: "run",
     kind: "string",

@@ -4,6 +4,7 @@ import type { ConfOptions } from "../../lib/config/conf_options.ts";
 import { ConfFailure, type ConfIO, register } from "../../lib/conf/register.ts";
 import { run } from "../../lib/conf/run.ts";
 import { reusableSubject } from "../../lib/conf/subject.ts";
+import { tryRun } from "../../lib/netns/exec.ts";
 import { TestRegistry } from "./test_registry.ts";
 
 /** Scripted user: answers questions in order and records everything said. */
@@ -181,31 +182,23 @@ Deno.test("conf: --anonymous with --token and --req CN are refused with status 2
 Deno.test("conf CLI: non-interactive run reads the token from stdin", async () => {
   await withRegistry(async (registry, dir) => {
     registry.tokens.add("qwertyui");
-    const child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        new URL("../../main.ts", import.meta.url).pathname,
-        "conf",
-        "--registry",
-        registry.url,
-        "--email",
-        "a@example.org",
-        "-d",
-        dir,
-      ],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode("qwertyui\n"));
-    await writer.close();
-    const out = await child.output();
-    const stdout = new TextDecoder().decode(out.stdout);
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    assert.match(stdout, /A token has been sent to a@example\.org\./);
-    assert.match(stdout, /Your subnet: 2001:db8:42:1::\/64 \(CN=1\/16\)/);
+    const main = new URL("../../main.ts", import.meta.url).pathname;
+    const out = await tryRun([
+      Deno.execPath(),
+      "run",
+      "-A",
+      main,
+      "conf",
+      "--registry",
+      registry.url,
+      "--email",
+      "a@example.org",
+      "-d",
+      dir,
+    ], { stdin: "qwertyui\n" });
+    assert.equal(out.code, 0, out.stderr);
+    assert.match(out.stdout, /A token has been sent to a@example\.org\./);
+    assert.match(out.stdout, /Your subnet: 2001:db8:42:1::\/64 \(CN=1\/16\)/);
     assert.deepEqual(files(dir), ["ca.crt", "cert.crt", "cert.key", "re6stnet.conf"]);
   });
 });

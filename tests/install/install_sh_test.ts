@@ -10,6 +10,7 @@
 import { strict as assert } from "node:assert";
 import { installerFile, installScript } from "../../lib/install/installer.ts";
 import { readEmbeddedText } from "../../lib/embedded.ts";
+import { runInstaller, snapshot } from "./installer_run.ts";
 
 const FAKE_RE6ST = `#!/bin/sh
 # stand-in for the re6st binary: logs its arguments; "conf" writes what re6st conf writes
@@ -41,47 +42,6 @@ function serve(fingerprint = ""): Served {
   });
   base = `http://127.0.0.1:${server.addr.port}`;
   return { base, requests, close: () => server.shutdown() };
-}
-
-interface Result {
-  code: number;
-  out: string;
-  err: string;
-}
-
-/** `curl -fsSL BASE/install.sh | sh -s -- ARGS` (bash only for pipefail) with this environment. */
-async function runInstaller(
-  base: string,
-  env: Record<string, string>,
-  args: string[] = [],
-): Promise<Result> {
-  const quoted = args.map((a) => `'${a}'`).join(" ");
-  const out = await new Deno.Command("bash", {
-    args: ["-o", "pipefail", "-c", `curl -fsSL ${base}/install.sh | sh -s -- ${quoted}`],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, out: dec.decode(out.stdout), err: dec.decode(out.stderr) };
-}
-
-/** Every path under `dir` with its kind, size, mode and modification time. */
-async function snapshot(dir: string): Promise<string[]> {
-  const rows: string[] = [];
-  async function walk(d: string) {
-    for await (const e of Deno.readDir(d)) {
-      const p = `${d}/${e.name}`;
-      const st = await Deno.lstat(p);
-      rows.push(
-        `${p} ${st.isSymlink ? "link" : st.isDirectory ? "dir" : "file"} ${st.size} ` +
-          `${st.mode?.toString(8)} ${st.mtime?.getTime()} ${st.ino}`,
-      );
-      if (st.isDirectory) await walk(p);
-    }
-  }
-  await walk(dir);
-  return rows.sort();
 }
 
 async function withSandbox(fn: (dir: string, s: Served) => Promise<void>, fingerprint = "") {

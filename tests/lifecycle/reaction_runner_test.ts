@@ -1,37 +1,11 @@
 /** Carrying out reaction plans (statement 69 adapted: only what is needed, after ≥ 1 s). */
 import assert from "node:assert/strict";
 import type { Logger } from "../../lib/log.ts";
-import {
-  planReaction,
-  type ReactionInput,
-  type ReactionParams,
-} from "../../lib/node/lifecycle/reaction.ts";
+import { planReaction } from "../../lib/node/lifecycle/reaction.ts";
 import { type ReactionTargets, runReaction } from "../../lib/node/lifecycle/reaction_runner.ts";
+import { reactionInput } from "./reaction_input.ts";
 
-const PARAMS: ReactionParams = {
-  clientCount: 10,
-  maxClients: 20,
-  hello: 15,
-  tunnelRefresh: 300,
-  registryPrefix: "0000000000000001",
-  protocol: 10,
-  minProtocol: 1,
-  delayRestart: 0,
-};
-
-function plan(changed: string[], after: Partial<ReactionParams> = {}, over = {}) {
-  const i: ReactionInput = {
-    changed,
-    before: PARAMS,
-    after: { ...PARAMS, ...after },
-    cli: {},
-    protocol: 10,
-    ownRevoked: false,
-    servedClientRevoked: false,
-    ...over,
-  };
-  return planReaction(i);
-}
+const plan = (...args: Parameters<typeof reactionInput>) => planReaction(reactionInput(...args));
 
 /** Targets recording what the runner did; timers are kept to be fired by the test. */
 function targets(o: { renews?: boolean; babeldFails?: boolean } = {}) {

@@ -8,34 +8,7 @@ import {
   type ReactionInput,
   type ReactionParams,
 } from "../../lib/node/lifecycle/reaction.ts";
-
-const PARAMS: ReactionParams = {
-  clientCount: 10,
-  maxClients: 20,
-  hello: 15,
-  tunnelRefresh: 300,
-  registryPrefix: "0000000000000001",
-  protocol: 10,
-  minProtocol: 1,
-  delayRestart: 0,
-};
-
-function input(
-  changed: string[],
-  after: Partial<ReactionParams> = {},
-  over: Partial<ReactionInput> = {},
-): ReactionInput {
-  return {
-    changed,
-    before: PARAMS,
-    after: { ...PARAMS, ...after },
-    cli: {},
-    protocol: 10,
-    ownRevoked: false,
-    servedClientRevoked: false,
-    ...over,
-  };
-}
+import { PARAMS, reactionInput as input } from "./reaction_input.ts";
 
 /** The restarts of a plan, as a sorted list of names. */
 function restarts(i: ReactionInput): string[] {

@@ -4,18 +4,12 @@
  */
 import { parseNodeCertificate } from "../../lib/pki/certificate.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
-import { renewCertificates } from "../../lib/node/lifecycle/renew_certificates.ts";
+import { dirRenewal } from "./renew_dir.ts";
 
 const [url, dir] = Deno.args;
 const caPem = await Deno.readTextFile(`${dir}/ca.crt`);
 const key = await Deno.readTextFile(`${dir}/cert.key`);
 const prefix = parseNodeCertificate(await Deno.readTextFile(`${dir}/cert.crt`)).prefix;
 const registry = new RegistryClient({ url, session: { ca: caPem, key, prefix }, timeoutMs: 5000 });
-const result = await renewCertificates({
-  registry,
-  certPath: `${dir}/cert.crt`,
-  caPath: `${dir}/ca.crt`,
-  crl: [],
-  now: Date.now,
-});
+const result = await dirRenewal(dir, registry)();
 console.log(JSON.stringify(result));

@@ -9,7 +9,6 @@ import { loadCaSigner, parseCa } from "../../lib/pki/ca.ts";
 import { parseNodeCertificate } from "../../lib/pki/certificate.ts";
 import { renewCertificate } from "../../lib/pki/issue.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
-import { renewCertificates } from "../../lib/node/lifecycle/renew_certificates.ts";
 import { RENEW_PERIOD_MS } from "../../lib/node/lifecycle/renewal.ts";
 import {
   FakeLocalNode,
@@ -18,6 +17,7 @@ import {
   makeNode,
   RegistryProcess,
 } from "../registry/e2e_helpers.ts";
+import { dirRenewal } from "./renew_dir.ts";
 
 const DAY = 86_400_000;
 
@@ -42,14 +42,7 @@ Deno.test("statement 18 (real registry): revoked and expiring certificates are r
       session: { ca: ca.caPem, key: node.key, prefix: first.prefix },
       timeoutMs: 10_000,
     });
-    const renew = (crl: bigint[]) =>
-      renewCertificates({
-        registry: client,
-        certPath: `${dir}/cert.crt`,
-        caPath: `${dir}/ca.crt`,
-        crl,
-        now: Date.now,
-      });
+    const renew = dirRenewal(dir, client);
     const read = async () => parseNodeCertificate(await Deno.readTextFile(`${dir}/cert.crt`));
 
     // young and not revoked: nothing asked

@@ -6,7 +6,6 @@ import { parseNodeCertificate } from "../../lib/pki/certificate.ts";
 import { generateRsaKey } from "../../lib/pki/keys.ts";
 import { createTestCa, createTestNode } from "../../lib/pki/testing.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
-import { renewCertificates } from "../../lib/node/lifecycle/renew_certificates.ts";
 import {
   checkNewCa,
   checkRenewedCertificate,
@@ -20,6 +19,7 @@ import {
   timerDelay,
 } from "../../lib/node/lifecycle/renewal.ts";
 import { RenewalRegistry } from "./renewal_registry.ts";
+import { dirRenewal } from "./renew_dir.ts";
 
 const DAY = 86_400_000;
 const PREFIX = "0000000000000011";
@@ -104,14 +104,7 @@ async function setup(certOpts: { notAfter?: Date; serial?: bigint }, caPem = ca.
     session: { ca: caPem, key: nodeKey, prefix: PREFIX },
     timeoutMs: 5000,
   });
-  const renew = (crl: bigint[] = []) =>
-    renewCertificates({
-      registry: client,
-      certPath: `${dir}/cert.crt`,
-      caPath: `${dir}/ca.crt`,
-      crl,
-      now: Date.now,
-    });
+  const renew = dirRenewal(dir, client);
   const close = async () => {
     await registry.close();
     await Deno.remove(dir, { recursive: true });

@@ -1,6 +1,7 @@
 import { strict as assert } from "node:assert";
 import { METRICS_CONTENT_TYPE, MetricsRegistry } from "../../lib/metrics/registry.ts";
 import { setSink } from "../../lib/log.ts";
+import { parseMetricSamples } from "../status/prometheus.ts";
 
 Deno.test("counter, gauge and histogram render the text format", () => {
   const m = new MetricsRegistry();
@@ -123,37 +124,18 @@ Deno.test("a served /metrics page is parsed by the reference Python client parse
     const res = await fetch(`http://127.0.0.1:${server.addr.port}/metrics`);
     assert.equal(res.headers.get("content-type"), METRICS_CONTENT_TYPE);
     const body = await res.text();
-    const script = [
-      "import sys, json",
-      "from prometheus_client.parser import text_string_to_metric_families as p",
-      "out = []",
-      "for f in p(sys.stdin.read()):",
-      "  for s in f.samples: out.append([f.name, f.type, f.documentation, s.name, s.labels, s.value])",
-      "print(json.dumps(out))",
-    ].join("\n");
-    const py = new Deno.Command("/usr/bin/python3", {
-      args: ["-c", script],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const w = py.stdin.getWriter();
-    await w.write(new TextEncoder().encode(body));
-    await w.close();
-    const out = await py.output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const samples = JSON.parse(new TextDecoder().decode(out.stdout));
-    assert.deepEqual(samples[0], [
-      "re6st_tunnel_up",
-      "gauge",
-      'Up "tunnels"\\',
-      "re6st_tunnel_up",
-      { iface: "re6stnet1", peer: 'a"b\\c\nd' },
-      1,
-    ]);
-    assert.deepEqual(samples[1].slice(0, 2), ["re6st_scrapes", "counter"]);
-    const buckets = samples.filter((s: unknown[]) => s[3] === "re6st_req_seconds_bucket");
-    assert.deepEqual(buckets.map((s: unknown[]) => [(s[4] as Record<string, string>).le, s[5]]), [
+    const samples = await parseMetricSamples(body);
+    assert.deepEqual(samples[0], {
+      family: "re6st_tunnel_up",
+      type: "gauge",
+      help: 'Up "tunnels"\\',
+      name: "re6st_tunnel_up",
+      labels: { iface: "re6stnet1", peer: 'a"b\\c\nd' },
+      value: 1,
+    });
+    assert.deepEqual([samples[1].family, samples[1].type], ["re6st_scrapes", "counter"]);
+    const buckets = samples.filter((s) => s.name === "re6st_req_seconds_bucket");
+    assert.deepEqual(buckets.map((s) => [s.labels.le, s.value]), [
       ["0.5", 0],
       ["2", 1],
       ["+Inf", 1],

@@ -1,29 +1,26 @@
 /**
- * Test-facing layer over `lib/netns`: a closed test network of namespaces (hosts, veth links,
- * switches, routers, NAT gateways with real miniupnpd), processes started by known PID with
- * their logs in one directory per test, bounded waits, and tear-down in `finally`.
+ * Test-facing layer over `lib/netns` (its `NamespaceNetwork`): a closed test network of
+ * namespaces (hosts, veth links, switches, routers, NAT gateways with real miniupnpd and a STUN
+ * server), processes started by known PID with their logs in one directory per test, bounded
+ * waits, and tear-down in `finally`.
  * Rules: ../../../shared/TESTNET.md (addresses 198.18.0.0/16 underlay, 2001:db8::/32 overlay,
  * no link to the root namespace, no route out).
  */
-import { run, tryRun } from "../../lib/netns/exec.ts";
+import { tryRun } from "../../lib/netns/exec.ts";
 import {
   addAddress,
-  addBridge,
-  addRoute,
   addVeth,
-  attachToBridge,
   cleanLeftovers,
-  createNamespace,
-  deleteNamespace,
   runPrefix,
   setSysctls,
 } from "../../lib/netns/netns.ts";
-import { miniupnpdConfig, miniupnpdRuleset, STUN_PORT } from "../../lib/netns/miniupnpd.ts";
-import { type Proc, spawnLogged, stopProcess } from "../../lib/netns/process.ts";
+import { STUN_PORT } from "../../lib/netns/miniupnpd.ts";
+import { type Host, NamespaceNetwork, type Switch } from "../../lib/netns/network.ts";
+import { type Proc, stopProcess } from "../../lib/netns/process.ts";
 import { waitFor, type WaitOptions } from "../../lib/netns/wait.ts";
 
 export { waitFor };
-export type { Proc, WaitOptions };
+export type { Host, Proc, Switch, WaitOptions };
 
 /** Namespace-name family of test runs: `r6t-<pid>-<rand>-<name>`. */
 export const FAMILY = "r6t-";
@@ -39,26 +36,6 @@ export function canRunNetTests(test: string): boolean {
   if (Deno.uid() === 0) return true;
   console.log(`${test}: not root, namespaced network test not run (CI runs it as root)`);
   return false;
-}
-
-/** One machine: a namespace with its interfaces and IPv4 addresses. */
-export interface Host {
-  name: string;
-  ns: string;
-  /** interface name → IPv4 addresses (CIDR) */
-  addrs: Map<string, string[]>;
-  nextIf: number;
-}
-
-/** A bridge in its own namespace, with one /24 of 198.18.0.0/16. */
-export interface Switch {
-  name: string;
-  ns: string;
-  /** `198.18.N.0/24` */
-  cidr: string;
-  /** member → its interface on this switch and IPv4 address (no prefix length) */
-  members: Map<Host, { ifname: string; ip: string }>;
-  nextPort: number;
 }
 
 /** A NAT gateway set up by `nat`. */
@@ -98,28 +75,14 @@ function untrack(net: TestNet): void {
   if (live.size === 0) { for (const s of SIGNALS) Deno.removeSignalListener(s, onSignal); }
 }
 
-/** True when something in `host` listens on UDP `port` (`ss`). */
-async function udpListening(host: Host, port: number): Promise<boolean> {
-  const r = await tryRun(["ss", "-Hlun", `sport = :${port}`], { ns: host.ns });
-  return r.stdout.trim() !== "";
-}
-
 /** A closed test network. Create with `TestNet.create` (or `withNet`), always `dispose`. */
-export class TestNet {
-  readonly prefix: string;
-  readonly logDir: string;
-  readonly tmpDir: string;
-  private namespaces: string[] = [];
-  private procs: Proc[] = [];
+export class TestNet extends NamespaceNetwork {
   private cleanups: (() => Promise<unknown>)[] = [];
-  private switchCount = 0;
   private stunServers = new Map<Switch, string>();
   private disposed = false;
 
-  private constructor(prefix: string, logDir: string, tmpDir: string) {
-    this.prefix = prefix;
-    this.logDir = logDir;
-    this.tmpDir = tmpDir;
+  private constructor(prefix: string, logDir: string, readonly tmpDir: string) {
+    super(prefix, logDir);
   }
 
   /** Cleans leftovers of dead runs, then prepares an empty network for test `name`. */
@@ -135,14 +98,6 @@ export class TestNet {
     return net;
   }
 
-  /** Namespace with lo up, IPv6 forwarding on, no DAD, no RA, no rp_filter. */
-  async host(name: string): Promise<Host> {
-    const ns = this.prefix + name;
-    this.namespaces.push(ns);
-    await createNamespace(ns);
-    return { name, ns, addrs: new Map(), nextIf: 0 };
-  }
-
   /** Veth between two hosts (`ethN` on each side); optional IPv4 addresses. */
   async link(
     a: Host,
@@ -154,45 +109,6 @@ export class TestNet {
     if (cidrs.a) await this.addr(a, ifA, cidrs.a);
     if (cidrs.b) await this.addr(b, ifB, cidrs.b);
     return { ifA, ifB };
-  }
-
-  /**
-   * Bridge in namespace `<prefix>sw-<name>` with the next free `198.18.N.0/24`; every member
-   * is joined in order (addresses .1, .2, …).
-   */
-  async switch(name: string, members: Host[] = []): Promise<Switch> {
-    const ns = `${this.prefix}sw-${name}`;
-    this.namespaces.push(ns);
-    await createNamespace(ns, {});
-    await addBridge(ns, "br0");
-    const n = ++this.switchCount;
-    if (n > 255) throw new Error("too many switches for 198.18.0.0/16");
-    const sw: Switch = { name, ns, cidr: `198.18.${n}.0/24`, members: new Map(), nextPort: 0 };
-    for (const m of members) await this.join(sw, m);
-    return sw;
-  }
-
-  /** Connects `host` to switch `sw` and gives it the next address of the switch's /24. */
-  async join(sw: Switch, host: Host): Promise<{ ifname: string; ip: string }> {
-    const ifname = `eth${host.nextIf++}`, port = `p${sw.nextPort++}`;
-    await addVeth(host.ns, ifname, sw.ns, port);
-    await attachToBridge(sw.ns, port, "br0");
-    const ip = sw.cidr.replace(/0\/24$/, `${sw.members.size + 1}`);
-    await this.addr(host, ifname, `${ip}/24`);
-    const member = { ifname, ip };
-    sw.members.set(host, member);
-    return member;
-  }
-
-  /** Adds an address to an interface of `host`. */
-  async addr(host: Host, ifname: string, cidr: string): Promise<void> {
-    await addAddress(host.ns, ifname, cidr);
-    if (!cidr.includes(":")) host.addrs.set(ifname, [...(host.addrs.get(ifname) ?? []), cidr]);
-  }
-
-  /** Adds a route on `host` (`dst` CIDR or `default`). */
-  async route(host: Host, dst: string, via: string): Promise<void> {
-    await addRoute(host.ns, dst, via);
   }
 
   /**
@@ -226,42 +142,14 @@ export class TestNet {
     outside: Switch,
     opts: { upnp?: boolean } = {},
   ): Promise<Nat> {
-    const inM = inside.members.get(gw), outM = outside.members.get(gw);
-    if (!inM || !outM) {
-      throw new Error(`nat: ${gw.name} must be on ${inside.name} and ${outside.name}`);
-    }
-    await setSysctls(gw.ns, { "net.ipv4.ip_forward": "1" });
-    await run(
-      ["iptables", "-w", "-t", "nat", "-A", "POSTROUTING", "-o", outM.ifname, "-j", "MASQUERADE"],
-      { ns: gw.ns },
-    );
-    for (const [m] of inside.members) if (m !== gw) await this.route(m, "default", inM.ip);
+    const { outside: outM } = await this.masquerade(gw, inside, outside);
     const result: Nat = { gw, publicIp: outM.ip };
     if (opts.upnp) {
-      await run(["nft", "-f", "-"], { ns: gw.ns, stdin: miniupnpdRuleset() });
       const stunHost = await this.stunServer(outside);
       // resolve ARP first, else miniupnpd's first STUN round is lost (3 s more)
       await this.ping(gw, stunHost);
       const dir = await Deno.makeTempDir({ dir: this.tmpDir, prefix: `upnp-${gw.name}-` });
-      const conf = `${dir}/miniupnpd.conf`;
-      await Deno.writeTextFile(
-        conf,
-        miniupnpdConfig({
-          extIfname: outM.ifname,
-          listenIfname: inM.ifname,
-          insideCidr: inside.cidr,
-          leaseFile: `${dir}/leases`,
-          uuid: crypto.randomUUID(),
-          stunHost,
-        }),
-      );
-      result.miniupnpd = await this.spawn(gw, ["miniupnpd", "-d", "-f", conf, "-P", `${dir}/pid`], {
-        name: "miniupnpd",
-      });
-      await waitFor(async () => await udpListening(gw, 1900), {
-        timeoutMs: 10_000,
-        what: `miniupnpd on ${gw.name} to listen on SSDP`,
-      });
+      result.miniupnpd = await this.startMiniupnpd(gw, inside, outside, { dir, stunHost });
     }
     return result;
   }
@@ -275,28 +163,17 @@ export class TestNet {
     if (known) return known;
     const ip = sw.cidr.replace(/0\/24$/, "254");
     await addAddress(sw.ns, "br0", `${ip}/24`);
-    const proc = await spawnLogged(
+    const proc = await this.spawn(
+      { name: `sw-${sw.name}`, ns: sw.ns },
       [Deno.execPath(), "run", "-A", STUN_RESPONDER, ip, String(STUN_PORT)],
-      { name: `sw-${sw.name}/stun`, ns: sw.ns, logFile: `${this.logDir}/sw-${sw.name}-stun.log` },
+      { name: "stun" },
     );
-    this.procs.push(proc);
     await waitFor(async () => (await Deno.readTextFile(proc.logFile)).includes("listening"), {
       timeoutMs: 15_000,
       what: `STUN server on switch ${sw.name}`,
     });
     this.stunServers.set(sw, ip);
     return ip;
-  }
-
-  /** Starts `argv` in `host`'s namespace; output goes to `<logDir>/<host>-<name>.log`. */
-  async spawn(host: Host, argv: string[], opts: { name: string; logFile?: string }): Promise<Proc> {
-    const proc = await spawnLogged(argv, {
-      name: `${host.name}/${opts.name}`,
-      ns: host.ns,
-      logFile: opts.logFile ?? `${this.logDir}/${host.name}-${opts.name}.log`,
-    });
-    this.procs.push(proc);
-    return proc;
   }
 
   /** Stops a process by PID: SIGTERM, then SIGKILL after `graceMs`. */
@@ -366,8 +243,7 @@ export class TestNet {
     if (this.disposed) return;
     this.disposed = true;
     await Promise.all(this.cleanups.map((c) => c().catch(() => {})));
-    await Promise.all(this.procs.map((p) => stopProcess(p, 2000)));
-    for (const ns of this.namespaces.reverse()) await deleteNamespace(ns);
+    await this.stopAll(2000);
     await Deno.remove(this.tmpDir, { recursive: true }).catch(() => {});
     untrack(this);
   }

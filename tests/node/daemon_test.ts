@@ -4,53 +4,21 @@
  * from an unreachable registry, yet stops at once, with status 0, on SIGTERM.
  */
 import assert from "node:assert/strict";
-import { createTestCa, createTestNode } from "../../lib/pki/testing.ts";
+import { createTestCa } from "../../lib/pki/testing.ts";
 import { waitFor } from "../../lib/netns/wait.ts";
+import { nodeCommand, writeNodeDir } from "./node_process.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const ca = await createTestCa();
 const other = await createTestCa();
 
-async function nodeDir(signer = ca.signer): Promise<string> {
-  const dir = await Deno.makeTempDir();
-  const node = await createTestNode(signer, "0000000000000101");
-  await Deno.writeTextFile(`${dir}/ca.crt`, ca.certPem);
-  await Deno.writeTextFile(`${dir}/cert.crt`, node.certPem);
-  await Deno.writeTextFile(`${dir}/cert.key`, node.keyPem);
-  return dir;
-}
-
+/** `re6st node` on the files of `dir` with an unreachable registry. */
 function start(dir: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      MAIN,
-      "node",
-      "--registry",
-      "http://127.0.0.1:9/",
-      "--ca",
-      `${dir}/ca.crt`,
-      "--cert",
-      `${dir}/cert.crt`,
-      "--key",
-      `${dir}/cert.key`,
-      "--state",
-      `${dir}/state`,
-      "--run",
-      `${dir}/run`,
-      "--log",
-      `${dir}/log`,
-      "-v",
-      "3",
-    ], // deno-fmt-ignore
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  return nodeCommand(dir, "http://127.0.0.1:9/", ["-v", "3"], { stdout: "null", stderr: "null" })
+    .spawn();
 }
 
 Deno.test("re6st node refuses a certificate of another CA", async () => {
-  const dir = await nodeDir(other.signer);
+  const dir = await writeNodeDir(ca, other.signer);
   try {
     const status = await start(dir).status;
     assert.equal(status.code, 1);
@@ -61,7 +29,7 @@ Deno.test("re6st node refuses a certificate of another CA", async () => {
 });
 
 Deno.test("re6st node blocks on a dead registry with back-off and exits 0 on SIGTERM", async () => {
-  const dir = await nodeDir();
+  const dir = await writeNodeDir(ca);
   const child = start(dir);
   try {
     await waitFor(

@@ -8,7 +8,8 @@ import { type NodeOptions, nodeSchema } from "../../lib/config/node_options.ts";
 import { evaluate, exitOf, pyRepr, type PyValue } from "../../lib/node/test_expr/evaluate.ts";
 import { ExpressionError, parseExpression } from "../../lib/node/test_expr/parse.ts";
 import { evaluateTest } from "../../lib/node/test_option.ts";
-import { createTestCa, createTestNode } from "../../lib/pki/testing.ts";
+import { createTestCa } from "../../lib/pki/testing.ts";
+import { nodeCommand, writeNodeDir } from "./node_process.ts";
 
 const NODE = ["--registry", "http://198.18.0.1/", "--ca", "c", "--cert", "n", "--key", "k"];
 
@@ -118,38 +119,10 @@ Deno.test("bad input: --test errors are one line with status 2", () => {
 });
 
 Deno.test("re6st node --test exits with the value; --multicast is refused", async () => {
-  const dir = await Deno.makeTempDir();
+  const dir = await writeNodeDir(await createTestCa());
   try {
-    const ca = await createTestCa();
-    const node = await createTestNode(ca.signer, "0000000000000101");
-    await Deno.writeTextFile(`${dir}/ca.crt`, ca.certPem);
-    await Deno.writeTextFile(`${dir}/cert.crt`, node.certPem);
-    await Deno.writeTextFile(`${dir}/cert.key`, node.keyPem);
-    const main = new URL("../../main.ts", import.meta.url).pathname;
     const node6st = async (...extra: string[]) => {
-      const r = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          main,
-          "node",
-          "--registry",
-          "http://198.18.0.1/",
-          "--ca",
-          `${dir}/ca.crt`,
-          "--cert",
-          `${dir}/cert.crt`,
-          "--key",
-          `${dir}/cert.key`,
-          "--log",
-          `${dir}/log`,
-          "--state",
-          `${dir}/state`,
-          "--run",
-          `${dir}/run`,
-          ...extra,
-        ], // deno-fmt-ignore
-      }).output();
+      const r = await nodeCommand(dir, "http://198.18.0.1/", extra).output();
       return { code: r.code, stderr: new TextDecoder().decode(r.stderr) };
     };
     assert.equal((await node6st("--test", "max_clients is None")).code, 1);

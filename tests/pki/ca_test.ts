@@ -3,7 +3,7 @@ import { createCa, loadCaSigner, parseCa } from "../../lib/pki/ca.ts";
 import { PkiError } from "../../lib/pki/errors.ts";
 import { fingerprint } from "../../lib/pki/fingerprint.ts";
 import { bitsToCidr, networkToSerial } from "../../lib/wire/prefix.ts";
-import { run, testCa, testKey, withTempDir } from "./fixtures.ts";
+import { run, selfSignedArgs, testCa, testKey, withTempDir } from "./fixtures.ts";
 
 Deno.test("statement 3: the CA serial encodes the network prefix (2001:db8:42::/48 ↔ 0x120010db80042)", async () => {
   const { signer, certPem } = await testCa();
@@ -68,24 +68,17 @@ Deno.test("createCa: other prefixes, e-mail, validity, reused key", async () => 
 
 Deno.test("a CA made by openssl req (re6stnet's documented way) loads", async () => {
   await withTempDir(async (dir) => {
-    const r = await run("openssl", [
-      "req",
-      "-nodes",
-      "-new",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-keyout",
-      `${dir}/ca.key`,
-      "-set_serial",
-      "0x120010db80042",
-      "-days",
-      "365",
-      "-subj",
-      "/O=x/CN=y/emailAddress=ca@example.com",
-      "-out",
-      `${dir}/ca.crt`,
-    ]);
+    const r = await run(
+      "openssl",
+      selfSignedArgs({
+        newKey: "rsa:2048",
+        keyOut: `${dir}/ca.key`,
+        serial: "0x120010db80042",
+        days: 365,
+        subject: "/O=x/CN=y/emailAddress=ca@example.com",
+        out: `${dir}/ca.crt`,
+      }),
+    );
     assert.equal(r.code, 0, r.stderr);
     const signer = loadCaSigner(
       await Deno.readTextFile(`${dir}/ca.crt`),
@@ -95,20 +88,15 @@ Deno.test("a CA made by openssl req (re6stnet's documented way) loads", async ()
     assert.equal(signer.ca.email, "ca@example.com");
     assert.equal(signer.ca.subjectText, "/O=x/CN=y/emailAddress=ca@example.com");
     // Serial 0x1 followed by any bit pattern: that exact pattern is the network.
-    const r2 = await run("openssl", [
-      "req",
-      "-nodes",
-      "-new",
-      "-x509",
-      "-key",
-      `${dir}/ca.key`,
-      "-set_serial",
-      "0x1000b",
-      "-subj",
-      "/CN=odd",
-      "-out",
-      `${dir}/odd.crt`,
-    ]);
+    const r2 = await run(
+      "openssl",
+      selfSignedArgs({
+        key: `${dir}/ca.key`,
+        serial: "0x1000b",
+        subject: "/CN=odd",
+        out: `${dir}/odd.crt`,
+      }),
+    );
     assert.equal(r2.code, 0, r2.stderr);
     assert.equal(parseCa(await Deno.readTextFile(`${dir}/odd.crt`)).network, "0000000000001011");
   });
@@ -127,22 +115,16 @@ Deno.test("CA loading errors: wrong key, serial 0, garbage", async () => {
   );
   assert.throws(() => parseCa("nope"), (e) => e instanceof PkiError && e.code === "malformed");
   await withTempDir(async (dir) => {
-    const r = await run("openssl", [
-      "req",
-      "-nodes",
-      "-new",
-      "-x509",
-      "-newkey",
-      "rsa:1024",
-      "-keyout",
-      `${dir}/k`,
-      "-set_serial",
-      "0",
-      "-subj",
-      "/CN=zero",
-      "-out",
-      `${dir}/c`,
-    ]);
+    const r = await run(
+      "openssl",
+      selfSignedArgs({
+        newKey: "rsa:1024",
+        keyOut: `${dir}/k`,
+        serial: "0",
+        subject: "/CN=zero",
+        out: `${dir}/c`,
+      }),
+    );
     assert.equal(r.code, 0, r.stderr);
     assert.throws(() => parseCa(Deno.readTextFileSync(`${dir}/c`)), /serial must be ≥ 1/);
   });

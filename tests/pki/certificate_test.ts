@@ -8,7 +8,7 @@ import {
 import { PkiError, type PkiErrorCode } from "../../lib/pki/errors.ts";
 import { pemOrDer, toPem } from "../../lib/pki/pem.ts";
 import { createTestNode } from "../../lib/pki/testing.ts";
-import { run, testCa, testKey, withTempDir } from "./fixtures.ts";
+import { run, selfSignedArgs, testCa, testKey, withTempDir } from "./fixtures.ts";
 
 function rejects(input: string | Uint8Array, code: PkiErrorCode, node = true) {
   assert.throws(
@@ -44,24 +44,18 @@ Deno.test("a node certificate parses from PEM and DER to the same fields", async
 
 Deno.test("OpenSSL-made v3 certificates parse too", async () => {
   await withTempDir(async (dir) => {
-    const r = await run("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:2048",
-      "-nodes",
-      "-keyout",
-      `${dir}/k`,
-      "-subj",
-      "/O=x/CN=12\\/16/serialNumber=5",
-      "-days",
-      "2",
-      "-set_serial",
-      "0x120010db80042",
-      "-sha256",
-      "-out",
-      `${dir}/c`,
-    ]);
+    const r = await run(
+      "openssl",
+      selfSignedArgs({
+        newKey: "rsa:2048",
+        keyOut: `${dir}/k`,
+        subject: "/O=x/CN=12\\/16/serialNumber=5",
+        days: 2,
+        serial: "0x120010db80042",
+        digest: "sha256",
+        out: `${dir}/c`,
+      }),
+    );
     assert.equal(r.code, 0, r.stderr);
     const cert = parseNodeCertificate(await Deno.readTextFile(`${dir}/c`));
     assert.equal(cert.version, 3);
@@ -86,37 +80,28 @@ Deno.test("bad certificates give typed errors", async () => {
   assert.equal(parseCertificate(certPem).serial, 0x120010db80042n);
   rejects(123 as unknown as string, "malformed");
   await withTempDir(async (dir) => {
-    const r = await run("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "ec",
-      "-pkeyopt",
-      "ec_paramgen_curve:P-256",
-      "-nodes",
-      "-keyout",
-      `${dir}/k`,
-      "-subj",
-      "/CN=1\\/16",
-      "-out",
-      `${dir}/ec`,
-    ]);
+    const r = await run(
+      "openssl",
+      selfSignedArgs({
+        newKey: "ec",
+        keyOut: `${dir}/k`,
+        extra: ["-pkeyopt", "ec_paramgen_curve:P-256"],
+        subject: "/CN=1\\/16",
+        out: `${dir}/ec`,
+      }),
+    );
     assert.equal(r.code, 0, r.stderr);
     const ec = await Deno.readTextFile(`${dir}/ec`);
     assert.throws(() => parseNodeCertificate(ec), PkiError);
-    const r2 = await run("openssl", [
-      "req",
-      "-x509",
-      "-newkey",
-      "rsa:1024",
-      "-nodes",
-      "-keyout",
-      `${dir}/k2`,
-      "-subj",
-      "/O=none",
-      "-out",
-      `${dir}/nocn`,
-    ]);
+    const r2 = await run(
+      "openssl",
+      selfSignedArgs({
+        newKey: "rsa:1024",
+        keyOut: `${dir}/k2`,
+        subject: "/O=none",
+        out: `${dir}/nocn`,
+      }),
+    );
     assert.equal(r2.code, 0, r2.stderr);
     rejects(await Deno.readTextFile(`${dir}/nocn`), "malformed");
   });

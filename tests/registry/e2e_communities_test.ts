@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { setVerbosity } from "../../lib/log.ts";
 import { cnToBits } from "../../lib/wire/prefix.ts";
-import { freePort, makeCa, RegistryProcess } from "./e2e_helpers.ts";
+import { freePort, makeCa, registryArgs, RegistryProcess } from "./e2e_helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 setVerbosity(0);
@@ -50,30 +50,12 @@ Deno.test("statement 23: communities by --location; overlapping files are refuse
   try {
     await Deno.writeTextFile(communities, "0 *\n01 FR\n");
     const bad = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        `${ROOT}main.ts`,
-        "registry",
-        "--port",
-        String(freePort()),
-        "-4",
-        "127.0.0.1",
-        "-6",
-        "",
-        "--db",
-        `${ca.dir}/other.db`,
-        "--ca",
-        ca.caPath,
-        "--key",
-        ca.keyPath,
-        "--dh",
-        ca.dhPath,
+      args: registryArgs(ca, freePort(), `${ca.dir}/other.db`, [
         "--community",
         communities,
         "--logfile",
         `${ca.dir}/bad.log`,
-      ],
+      ]),
       stdout: "piped",
       stderr: "piped",
     });

@@ -5,6 +5,7 @@
  */
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
+import { tryRun } from "../../lib/netns/exec.ts";
 import { RegistryClient } from "../../lib/registry/client.ts";
 import { setVerbosity } from "../../lib/log.ts";
 import { cnToBits } from "../../lib/wire/prefix.ts";
@@ -14,18 +15,10 @@ const ROOT = new URL("../../", import.meta.url).pathname;
 setVerbosity(0);
 
 async function conf(args: string[], stdin = ""): Promise<{ code: number; out: string }> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", `${ROOT}main.ts`, "conf", ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(stdin));
-  await w.close();
-  const out = await child.output();
-  const dec = new TextDecoder();
-  return { code: out.code, out: dec.decode(out.stdout) + dec.decode(out.stderr) };
+  const r = await tryRun([Deno.execPath(), "run", "-A", `${ROOT}main.ts`, "conf", ...args], {
+    stdin,
+  });
+  return { code: r.code, out: r.stdout + r.stderr };
 }
 
 Deno.test("re6st conf and the spec client against the real registry", async (t) => {

@@ -8,6 +8,8 @@ import crypto from "node:crypto";
 import dgram from "node:dgram";
 import { DatabaseSync } from "node:sqlite";
 import { createCsr } from "../../lib/pki/csr.ts";
+import { TEST_CA_SUBJECT } from "../../lib/pki/testing.ts";
+import { selfSignedArgs } from "../pki/fixtures.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 
@@ -42,26 +44,22 @@ export interface TestCa {
 /** Creates a temporary directory with a CA (`bits` RSA key) and a DH file. */
 export async function makeCa(bits = 2048): Promise<TestCa> {
   const dir = await Deno.makeTempDir({ prefix: "re6st-registry-" });
-  await sh("openssl", [
-    "req",
-    "-nodes",
-    "-new",
-    "-x509",
-    "-newkey",
-    `rsa:${bits}`,
-    "-sha512",
-    "-keyout",
-    `${dir}/ca.key`,
-    "-set_serial",
-    "0x120010db80042",
-    "-days",
-    "365",
-    "-subj",
-    "/C=FR/ST=Lille/L=Lille/O=nexedi/CN=TEST-CA/emailAddress=registry@example.com",
-    "-out",
-    `${dir}/ca.crt`,
-  ]); // deno-fmt-ignore
-  await Deno.writeTextFile(`${dir}/dh.pem`, "-----BEGIN DH PARAMETERS-----\ntest\n-----END DH PARAMETERS-----\n");
+  await sh(
+    "openssl",
+    selfSignedArgs({
+      newKey: `rsa:${bits}`,
+      keyOut: `${dir}/ca.key`,
+      digest: "sha512",
+      serial: "0x120010db80042",
+      days: 365,
+      subject: `${TEST_CA_SUBJECT}/emailAddress=registry@example.com`,
+      out: `${dir}/ca.crt`,
+    }),
+  );
+  await Deno.writeTextFile(
+    `${dir}/dh.pem`,
+    "-----BEGIN DH PARAMETERS-----\ntest\n-----END DH PARAMETERS-----\n",
+  );
   return {
     dir,
     caPath: `${dir}/ca.crt`,
@@ -87,6 +85,46 @@ export function makeNode(
   return { key: privateKey, csr: createCsr(privateKey, fields) };
 }
 
+/** The CA files a registry runs on. */
+export interface RegistryFiles {
+  caPath: string;
+  keyPath: string;
+  dhPath: string;
+}
+
+/**
+ * `deno run -A main.ts registry` arguments of this checkout: HTTP on 127.0.0.1:`port` only,
+ * database `db`, the CA's files, then `extra`.
+ */
+export function registryArgs(
+  ca: RegistryFiles,
+  port: number,
+  db: string,
+  extra: string[] = [],
+): string[] {
+  return [
+    "run",
+    "-A",
+    `${ROOT}main.ts`,
+    "registry",
+    "--port",
+    String(port),
+    "-4",
+    "127.0.0.1",
+    "-6",
+    "",
+    "--db",
+    db,
+    "--ca",
+    ca.caPath,
+    "--key",
+    ca.keyPath,
+    "--dh",
+    ca.dhPath,
+    ...extra,
+  ]; // deno-fmt-ignore
+}
+
 /** A running `re6st registry` process. */
 export class RegistryProcess {
   #child: Deno.ChildProcess | undefined;
@@ -105,31 +143,13 @@ export class RegistryProcess {
   /** Starts the process and waits (≤ 20 s) until it answers `getCa`. */
   async start(): Promise<void> {
     this.#child = new Deno.Command(Deno.execPath(), {
-      args: [
-        "run",
-        "-A",
-        `${ROOT}main.ts`,
-        "registry",
-        "--port",
-        String(this.port),
-        "-4",
-        "127.0.0.1",
-        "-6",
-        "",
-        "--db",
-        this.db,
-        "--ca",
-        this.ca.caPath,
-        "--key",
-        this.ca.keyPath,
-        "--dh",
-        this.ca.dhPath,
+      args: registryArgs(this.ca, this.port, this.db, [
         "-l",
         `${this.ca.dir}/registry.log`,
         "-v",
         "3",
         ...this.args,
-      ], // deno-fmt-ignore
+      ]),
       env: this.env,
       stdout: "null",
       stderr: "null",

@@ -9,36 +9,10 @@
 import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { readEmbeddedText } from "../../lib/embedded.ts";
+import { runInstaller, snapshot } from "../install/installer_run.ts";
 import { freePort, makeCa, RegistryProcess } from "./e2e_helpers.ts";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
-
-/** `curl -fsSL URL/install.sh | sh` (bash only for pipefail). */
-async function install(url: string, env: Record<string, string>) {
-  const out = await new Deno.Command("bash", {
-    args: ["-o", "pipefail", "-c", `curl -fsSL ${url}/install.sh | sh`],
-    env,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const dec = new TextDecoder();
-  return { code: out.code, out: dec.decode(out.stdout), err: dec.decode(out.stderr) };
-}
-
-/** Every path under `dir` with its kind, size, mode, mtime and inode. */
-async function snapshot(dir: string): Promise<string[]> {
-  const rows: string[] = [];
-  async function walk(d: string) {
-    for await (const e of Deno.readDir(d)) {
-      const p = `${d}/${e.name}`;
-      const st = await Deno.lstat(p);
-      rows.push(`${p} ${st.size} ${st.mode?.toString(8)} ${st.mtime?.getTime()} ${st.ino}`);
-      if (st.isDirectory) await walk(p);
-    }
-  }
-  await walk(dir);
-  return rows.sort();
-}
 
 Deno.test("curl | sh from the live registry: binary, real re6st conf --anonymous, unit; idempotent", async () => {
   const ca = await makeCa();
@@ -56,7 +30,7 @@ Deno.test("curl | sh from the live registry: binary, real re6st conf --anonymous
   try {
     const root = `${ca.dir}/root`;
     const env = { ...Deno.env.toObject(), RE6ST_PREFIX: root, RE6ST_INIT: "systemd" };
-    const first = await install(reg.url, env);
+    const first = await runInstaller(reg.url, env);
     assert.equal(first.code, 0, first.err + first.out);
     assert.match(first.out, /registering with http:\/\/127\.0\.0\.1:\d+$/m);
     assert.doesNotMatch(first.out + first.err, /no --fingerprint given/, "the CA is pinned");
@@ -75,14 +49,14 @@ Deno.test("curl | sh from the live registry: binary, real re6st conf --anonymous
     assert.match(await reg.log(), /new certificate for 0\/16 \(anonymous\)/);
 
     const before = await snapshot(root);
-    const second = await install(reg.url, env);
+    const second = await runInstaller(reg.url, env);
     assert.equal(second.code, 0, second.err + second.out);
     assert.match(second.out, /node already registered/);
     assert.doesNotMatch(second.out, /: (installed|linked)$/m);
     assert.deepEqual(await snapshot(root), before);
 
     // A registry whose CA does not match the pinned fingerprint is refused.
-    const other = await install(reg.url, {
+    const other = await runInstaller(reg.url, {
       ...env,
       RE6ST_PREFIX: `${ca.dir}/other`,
       RE6ST_FINGERPRINT: `sha256:${"00".repeat(32)}`,

@@ -4,7 +4,6 @@ import crypto from "node:crypto";
 import { createCsr } from "../../lib/pki/csr.ts";
 import { createTestCa } from "../../lib/pki/testing.ts";
 import { parseCommunities } from "../../lib/registry/communities.ts";
-import { RegistryDb } from "../../lib/registry/db.ts";
 import {
   bindArguments,
   createApp,
@@ -13,12 +12,11 @@ import {
   parseQuery,
   serve,
 } from "../../lib/registry/http.ts";
-import { LocalNode } from "../../lib/registry/local_node.ts";
-import { Registry } from "../../lib/registry/service.ts";
-import { SessionTable } from "../../lib/registry/sessions.ts";
-import { BabelSocket } from "../../lib/node/babel/socket.ts";
 import { setVerbosity } from "../../lib/log.ts";
+import type { Registry } from "../../lib/registry/service.ts";
+import { SessionTable } from "../../lib/registry/sessions.ts";
 import { RpcError } from "../../lib/registry/rpc_error.ts";
+import { startTestRegistry } from "./service_fixture.ts";
 
 setVerbosity(0);
 
@@ -51,35 +49,13 @@ Deno.test("statement 13: private methods need the peer and the whole X-Forwarded
 
 Deno.test("IPv4 and IPv6 listeners; ip auto-filled from X-Forwarded-For for community choice", async () => {
   const ca = await createTestCa();
-  const db = new RegistryDb(":memory:");
-  const sessions = new SessionTable();
-  const registry = new Registry({
-    db,
-    signer: ca.signer,
-    caPem: ca.certPem,
-    dhPem: "dh",
-    sessions,
-    localNode: new LocalNode({ host: "::1", port: 9 }, 100),
-    parameters: {
-      protocol: 10,
-      minProtocol: 1,
-      clientCount: 10,
-      maxClients: 20,
-      encrypt: false,
-      hello: 15,
-      tunnelRefresh: 300,
-      sameCountry: [],
-    }, // deno-fmt-ignore
-    prefixLength: 16,
+  const { registry, node, db, sessions } = await startTestRegistry(ca, {
     anonymousPrefixLength: 13,
-    gracePeriod: 8640000,
     communities: parseCommunities("000 *\n001 @AS AU\n010 FR DE IT\n"),
-    babel: new BabelSocket("/nonexistent/babeld.sock"),
     geolocator: {
       locate: (ip) => ({ "198.18.0.5": { country: "FR" }, "198.18.0.6": { country: "AU" } })[ip],
     },
   });
-  await registry.start();
   const server = serve(createApp(registry, sessions, ["127.0.0.1", "::1"]), 0, "127.0.0.1", "::1");
   try {
     assert.equal(server.addresses.length, 2);
@@ -108,6 +84,7 @@ Deno.test("IPv4 and IPv6 listeners; ip auto-filled from X-Forwarded-For for comm
   } finally {
     await server.shutdown();
     registry.close();
+    node.close();
     db.close();
   }
 });

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { createMailer, TOKEN_SUBJECT, tokenBody } from "../../lib/registry/mail.ts";
 import { isTokenShaped, makeToken } from "../../lib/registry/tokens.ts";
+import { selfSignedArgs } from "../pki/fixtures.ts";
 import { freePort, sh } from "./e2e_helpers.ts";
 
 const SERVER = new URL("./fixtures/smtp_server.py", import.meta.url).pathname;
@@ -73,23 +74,17 @@ Deno.test("statement 25: a token mail is delivered over real SMTP", async () => 
 
 Deno.test("token mails use STARTTLS and AUTH when configured; a wrong password fails", async () => {
   const dir = await Deno.makeTempDir();
-  await sh("openssl", [
-    "req",
-    "-x509",
-    "-nodes",
-    "-newkey",
-    "rsa:2048",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=127.0.0.1",
-    "-addext",
-    "subjectAltName=IP:127.0.0.1",
-    "-keyout",
-    `${dir}/k.pem`,
-    "-out",
-    `${dir}/c.pem`,
-  ]); // deno-fmt-ignore
+  await sh(
+    "openssl",
+    selfSignedArgs({
+      newKey: "rsa:2048",
+      keyOut: `${dir}/k.pem`,
+      days: 1,
+      subject: "/CN=127.0.0.1",
+      extra: ["-addext", "subjectAltName=IP:127.0.0.1"],
+      out: `${dir}/c.pem`,
+    }),
+  );
   const server = await smtpServer([`${dir}/c.pem`, `${dir}/k.pem`, "user", "secret"]);
   const tlsCa = await Deno.readTextFile(`${dir}/c.pem`);
   const send = (password: string) =>

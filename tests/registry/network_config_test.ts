@@ -8,12 +8,12 @@ import {
   type HmacKeys,
   hmacParameters,
   nodeParameters,
-  type ParameterSettings,
   rotateHmac,
   staticParameters,
   versionBlob,
 } from "../../lib/registry/network_config.ts";
 import { packInteger } from "../../lib/wire/pack_integer.ts";
+import { TEST_PARAMETERS } from "./service_fixture.ts";
 
 const { privateKey: caKey, publicKey: caPub } = crypto.generateKeyPairSync("rsa", {
   modulusLength: 2048,
@@ -21,17 +21,6 @@ const { privateKey: caKey, publicKey: caPub } = crypto.generateKeyPairSync("rsa"
 const { privateKey: nodeKey, publicKey: nodePub } = crypto.generateKeyPairSync("rsa", {
   modulusLength: 2048,
 });
-
-const settings: ParameterSettings = {
-  protocol: 10,
-  minProtocol: 1,
-  clientCount: 10,
-  maxClients: 20,
-  encrypt: false,
-  hello: 15,
-  tunnelRefresh: 300,
-  sameCountry: [],
-};
 
 const decrypt = (b64: string) =>
   Buffer.from(
@@ -72,7 +61,7 @@ Deno.test("statement 30: five updateHMAC steps from no HMAC follow the rotation 
 
 Deno.test("statement 27: served parameters contain every required key, zlib JSON", () => {
   const statics = staticParameters(
-    { ...settings, ipv4: { network: "198.18.0.0/16", sublen: 8 }, sameCountry: ["FR"] },
+    { ...TEST_PARAMETERS, ipv4: { network: "198.18.0.0/16", sublen: 8 }, sameCountry: ["FR"] },
     [7n, 3n],
     "0000000000000000",
   );
@@ -135,9 +124,12 @@ Deno.test("change detection: canonical JSON has sorted keys and Python separator
     canonicalJson({ b: [1, 2], a: { d: true, c: "x" } }),
     '{"a": {"c": "x", "d": true}, "b": [1, 2]}',
   );
-  const a = canonicalJson(staticParameters(settings, [], "01"));
-  assert.equal(a, canonicalJson(staticParameters({ ...settings }, [], "01")));
-  assert.notEqual(a, canonicalJson(staticParameters({ ...settings, clientCount: 3 }, [], "01")));
-  assert.notEqual(a, canonicalJson(staticParameters(settings, [1n], "01")));
-  assert.equal("registry_prefix" in staticParameters(settings, [], undefined), false);
+  const a = canonicalJson(staticParameters(TEST_PARAMETERS, [], "01"));
+  assert.equal(a, canonicalJson(staticParameters({ ...TEST_PARAMETERS }, [], "01")));
+  assert.notEqual(
+    a,
+    canonicalJson(staticParameters({ ...TEST_PARAMETERS, clientCount: 3 }, [], "01")),
+  );
+  assert.notEqual(a, canonicalJson(staticParameters(TEST_PARAMETERS, [1n], "01")));
+  assert.equal("registry_prefix" in staticParameters(TEST_PARAMETERS, [], undefined), false);
 });

@@ -6,15 +6,11 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { createCa } from "../../lib/pki/ca.ts";
 import { createCsr } from "../../lib/pki/csr.ts";
-import { DEFAULT_COMMUNITIES } from "../../lib/registry/communities.ts";
-import { RegistryDb } from "../../lib/registry/db.ts";
-import { LocalNode } from "../../lib/registry/local_node.ts";
-import { Registry, type RegistryEvent } from "../../lib/registry/service.ts";
-import { SessionTable } from "../../lib/registry/sessions.ts";
+import type { RegistryEvent } from "../../lib/registry/service.ts";
 import { RegistryMetrics } from "../../lib/registry/metrics.ts";
-import { BabelSocket } from "../../lib/node/babel/socket.ts";
 import { setVerbosity } from "../../lib/log.ts";
-import { FakeLocalNode, localDatagram } from "./e2e_helpers.ts";
+import { localDatagram } from "./e2e_helpers.ts";
+import { startTestRegistry } from "./service_fixture.ts";
 
 const DAY = 86400_000;
 setVerbosity(0);
@@ -23,37 +19,10 @@ const csr = () =>
   createCsr(crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey, [["O", "t"]]);
 
 Deno.test("service events and views: issue, renew, tokens, revoke, bootstrap, timeouts", async () => {
-  const node = new FakeLocalNode();
-  await node.start();
-  const clock = { now: Date.parse("2026-01-01T00:00:00Z") };
   const events: RegistryEvent[] = [];
-  const sessions = new SessionTable();
-  const registry = new Registry({
-    db: new RegistryDb(":memory:"),
-    signer: ca.signer,
-    caPem: ca.certPem,
-    dhPem: "dh",
-    sessions,
-    localNode: new LocalNode({ host: "::1", port: node.port }, 300),
-    parameters: {
-      protocol: 10,
-      minProtocol: 1,
-      clientCount: 10,
-      maxClients: 20,
-      encrypt: false,
-      hello: 15,
-      tunnelRefresh: 300,
-      sameCountry: [],
-    },
-    prefixLength: 16,
-    anonymousPrefixLength: 16,
-    gracePeriod: 100 * 86400,
-    communities: DEFAULT_COMMUNITIES,
-    babel: new BabelSocket("/nonexistent/babeld.sock"),
-    now: () => clock.now,
+  const { registry, node, clock } = await startTestRegistry(ca, {
     onEvent: (e) => events.push(e),
   });
-  await registry.start();
   const metrics = new RegistryMetrics(() => registry.stats());
   const taken = () => events.splice(0).map((e) => Object.values(e).join(":"));
   try {

@@ -3,15 +3,13 @@ import assert from "node:assert/strict";
 import crypto from "node:crypto";
 import { createCa } from "../../lib/pki/ca.ts";
 import { createCsr } from "../../lib/pki/csr.ts";
-import { DEFAULT_COMMUNITIES, parseCommunities } from "../../lib/registry/communities.ts";
+import { parseCommunities } from "../../lib/registry/communities.ts";
 import { RegistryDb } from "../../lib/registry/db.ts";
-import { LocalNode } from "../../lib/registry/local_node.ts";
-import { FatalError, Registry, type RegistryDeps } from "../../lib/registry/service.ts";
-import { SessionTable } from "../../lib/registry/sessions.ts";
-import { BabelSocket } from "../../lib/node/babel/socket.ts";
+import { FatalError, type RegistryDeps } from "../../lib/registry/service.ts";
 import { cnToBits } from "../../lib/wire/prefix.ts";
 import { setVerbosity } from "../../lib/log.ts";
-import { FakeLocalNode, waitFor } from "./e2e_helpers.ts";
+import { waitFor } from "./e2e_helpers.ts";
+import { startTestRegistry, TEST_PARAMETERS } from "./service_fixture.ts";
 
 const DAY = 86400_000;
 setVerbosity(1);
@@ -19,38 +17,9 @@ const ca = await createCa({ prefixCidr: "2001:db8:42::/48", bits: 2048, subject:
 const nodeKey = crypto.generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
 const csr = createCsr(nodeKey, [["O", "test"]]);
 
-async function setup(over: Partial<RegistryDeps> = {}, db = new RegistryDb(":memory:")) {
-  const node = new FakeLocalNode();
-  await node.start();
-  const clock = { now: Date.parse("2026-01-01T00:00:00Z") };
-  const registry = new Registry({
-    db,
-    signer: ca.signer,
-    caPem: ca.certPem,
-    dhPem: "dh",
-    sessions: new SessionTable(),
-    localNode: new LocalNode({ host: "::1", port: node.port }, 300),
-    parameters: {
-      protocol: 10,
-      minProtocol: 1,
-      clientCount: 10,
-      maxClients: 20,
-      encrypt: false,
-      hello: 15,
-      tunnelRefresh: 300,
-      sameCountry: [],
-    },
-    prefixLength: 16,
-    anonymousPrefixLength: 16,
-    gracePeriod: 100 * 86400,
-    communities: DEFAULT_COMMUNITIES,
-    babel: new BabelSocket("/nonexistent/babeld.sock"),
-    now: () => clock.now,
-    ...over,
-  });
-  await registry.start();
-  return { registry, node, clock, db };
-}
+/** The registry in-process (`over` replaces dependencies), on `db`. */
+const setup = (over: Partial<RegistryDeps> = {}, db = new RegistryDb(":memory:")) =>
+  startTestRegistry(ca, { db, ...over });
 
 const cert = (pem: string) => new crypto.X509Certificate(pem);
 
@@ -144,16 +113,7 @@ Deno.test("statement 28 (registry side): new settings ⇒ version + 1 and the lo
     same.db.close();
     const changed = await setup(
       {
-        parameters: {
-          protocol: 10,
-          minProtocol: 1,
-          clientCount: 3,
-          maxClients: 6,
-          encrypt: false,
-          hello: 15,
-          tunnelRefresh: 300,
-          sameCountry: [],
-        },
+        parameters: { ...TEST_PARAMETERS, clientCount: 3, maxClients: 6 },
       },
       new RegistryDb(`${dir}/r.db`),
     );

@@ -212,35 +212,38 @@ function babelPart(s: NodeSnapshot): StatusDocument["babel"] {
 export function statusDocument(s: NodeSnapshot, now: number): StatusDocument {
   const p = s.params;
   const serverProto = new Map(s.servers.map((x) => [x.ifname, x.proto]));
-  const tunnels: TunnelEntry[] = [];
-  for (const c of s.tunnels.clients) {
+  const tunnel = (
+    c: { peer: string; ifname: string; since: number },
+    direction: TunnelDirection,
+    protocol: string | null,
+    state: TunnelState,
+  ): TunnelEntry => {
     const routed = carried(s.view, c.peer, c.ifname);
-    tunnels.push({
+    return {
       peer: bitsToCn(c.peer),
       subnet: bitsToCidr(s.network + c.peer),
-      direction: "client",
-      protocol: canonicalProto(c.proto),
+      direction,
+      protocol,
       interface: c.ifname,
-      state: c.destroying ? "draining" : c.established ? "up" : "connecting",
+      state,
       age: seconds(now - c.since * 1000),
       routes: routed.length,
       routed,
-    });
-  }
-  for (const c of s.tunnels.served) {
-    const routed = carried(s.view, c.peer, c.ifname);
-    tunnels.push({
-      peer: bitsToCn(c.peer),
-      subnet: bitsToCidr(s.network + c.peer),
-      direction: "server",
-      protocol: serverProto.get(c.ifname) ?? null,
-      interface: c.ifname,
-      state: c.destroying ? "draining" : "up",
-      age: seconds(now - c.since * 1000),
-      routes: routed.length,
-      routed,
-    });
-  }
+    };
+  };
+  const tunnels = [
+    ...s.tunnels.clients.map((c) =>
+      tunnel(
+        c,
+        "client",
+        canonicalProto(c.proto),
+        c.destroying ? "draining" : c.established ? "up" : "connecting",
+      )
+    ),
+    ...s.tunnels.served.map((c) =>
+      tunnel(c, "server", serverProto.get(c.ifname) ?? null, c.destroying ? "draining" : "up")
+    ),
+  ];
   const counters = s.tunnelCounters;
   return {
     format: STATUS_FORMAT,

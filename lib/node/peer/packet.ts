@@ -108,8 +108,15 @@ export function encodeData(seq: number, payload: Uint8Array, secret: Uint8Array)
   return out;
 }
 
-/** Reads a leading packInteger protocol number; returns it and the bytes it used. */
-function readProtocol(body: Uint8Array): { protocol: number; length: number } | PacketError {
+/**
+ * Reads the leading packInteger protocol number when the layout has one (`present`); returns it
+ * and the bytes it used (none, and no protocol, when absent).
+ */
+function readProtocol(
+  body: Uint8Array,
+  present: boolean,
+): { protocol?: number; length: number } | PacketError {
+  if (!present) return { protocol: undefined, length: 0 };
   if (body.length === 0) return new PacketError("truncated", "missing protocol number");
   const n = body[0] >> 5;
   if (body.length < n + 1) return new PacketError("truncated", "truncated protocol number");
@@ -132,14 +139,9 @@ export function decodeHello0Fingerprint(
   body: Uint8Array,
   withProtocol: boolean,
 ): Hello0 | PacketError {
-  let offset = 0;
-  let protocol: number | undefined;
-  if (withProtocol) {
-    const p = readProtocol(body);
-    if (p instanceof PacketError) return p;
-    protocol = p.protocol;
-    offset = p.length;
-  }
+  const p = readProtocol(body, withProtocol);
+  if (p instanceof PacketError) return p;
+  const { protocol, length: offset } = p;
   if (body.length <= offset + FINGERPRINT_LEN) {
     return new PacketError("truncated", "hello0 fingerprint or certificate missing");
   }
@@ -152,14 +154,9 @@ export function decodeHello0Fingerprint(
 
 /** Body (after seq) of a seq-2 packet; `withProtocol` false for peers known to speak protocol 0. */
 export function decodeHello(body: Uint8Array, withProtocol: boolean): Hello | PacketError {
-  let offset = 0;
-  let protocol: number | undefined;
-  if (withProtocol) {
-    const p = readProtocol(body);
-    if (p instanceof PacketError) return p;
-    protocol = p.protocol;
-    offset = p.length;
-  }
+  const p = readProtocol(body, withProtocol);
+  if (p instanceof PacketError) return p;
+  const { protocol, length: offset } = p;
   const rest = body.length - offset;
   if (rest === 0) return new PacketError("truncated", "hello without key");
   if (rest % 2 !== 0) return new PacketError("garbled", "hello halves of unequal length");

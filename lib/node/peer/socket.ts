@@ -81,9 +81,18 @@ export class PeerSocket {
   static open(opts: PeerSocketOptions): Promise<PeerSocket> {
     return new Promise((resolve, reject) => {
       const socket = dgram.createSocket({ type: "udp6", recvBufferSize: RECEIVE_BUFFER });
-      const fail = (err: Error) => reject(err);
+      const port = opts.port ?? PEER_PORT, address = opts.bindAddress ?? "::";
+      const fail = (err: Error) => {
+        if ((err as NodeJS.ErrnoException).code !== "EADDRINUSE") return reject(err);
+        reject(
+          new Error(
+            `UDP port ${port} on [${address}] is in use: is another re6st node running on this ` +
+              "host? (one node per host, spec §1.1)",
+          ),
+        );
+      };
       socket.once("error", fail);
-      socket.bind(opts.port ?? PEER_PORT, opts.bindAddress ?? "::", () => {
+      socket.bind(port, address, () => {
         socket.off("error", fail);
         resolve(new PeerSocket(socket, opts, socket.address().port));
       });
