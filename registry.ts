@@ -145,6 +145,7 @@ export async function run(args: string[]): Promise<number> {
   log.info(
     `listening on ${server.addresses.map((a) => `[${a.hostname}]:${a.port}`).join(", ")}`,
   );
+  await registry.announce();
   const stop = () => done(0);
   Deno.addSignalListener("SIGTERM", stop);
   Deno.addSignalListener("SIGINT", stop);

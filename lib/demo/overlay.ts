@@ -9,7 +9,7 @@ import { createCa } from "../pki/ca.ts";
 import { parseNodeCertificate } from "../pki/certificate.ts";
 import { writeDhParams } from "../pki/dh.ts";
 import { tryRun } from "../netns/exec.ts";
-import type { Proc } from "../netns/process.ts";
+import { type Proc, stopProcess } from "../netns/process.ts";
 import { waitFor } from "../netns/wait.ts";
 import { cidrToBits, nodeAddress } from "../wire/prefix.ts";
 
@@ -147,6 +147,12 @@ export class OverlayNode {
   }
 }
 
+/** The network parameters a running registry can be restarted with (`restartRegistry`). */
+export type RegistryParams = Pick<
+  OverlayOptions,
+  "hello" | "clientCount" | "tunnelRefresh" | "maxClients" | "registryArgs"
+>;
+
 /** The CA, the registry and the nodes of one network. */
 export class Overlay {
   readonly networkBits: string;
@@ -154,10 +160,13 @@ export class Overlay {
   registryUrl = "";
   registry?: Proc;
   readonly nodes: OverlayNode[] = [];
+  #registryNode?: OverlayNode;
+  #params: RegistryParams;
 
   private constructor(readonly o: OverlayOptions, readonly caDir: string) {
     this.networkBits = cidrToBits(o.network ?? "2001:db8:42::/48");
     this.verbose = o.verbose ?? 3;
+    this.#params = { ...o };
   }
 
   /** Makes the CA (RSA 2048) and DH parameters in `<dir>/ca`. */
@@ -181,11 +190,30 @@ export class Overlay {
    * node there (the first certificate: the registry node, `--ip ip`); `start()` it when ready.
    */
   async startRegistry(host: OverlayHost, ip: string): Promise<OverlayNode> {
-    const node = this.#node(host, [ip]);
+    const node = this.#registryNode = this.#node(host, [ip]);
     this.registryUrl = `http://${ip}/`;
-    const o = this.o;
     await Deno.mkdir(node.logDir, { recursive: true });
     await Deno.mkdir(`${node.dir}/run`, { recursive: true, mode: 0o700 });
+    await this.#spawnRegistry(node);
+    await node.register();
+    return node;
+  }
+
+  /**
+   * Stops the registry (by PID) and starts it again with `changes` to its network parameters:
+   * it makes a new network version, which reaches the running nodes by gossip.
+   */
+  async restartRegistry(changes: RegistryParams): Promise<void> {
+    const node = this.#registryNode;
+    if (!node || !this.registry) throw new Error("no registry started");
+    await stopProcess(this.registry);
+    this.#params = { ...this.#params, ...changes };
+    await this.#spawnRegistry(node);
+  }
+
+  async #spawnRegistry(node: OverlayNode): Promise<void> {
+    const o = this.#params;
+    const host = node.host;
     this.registry = await this.spawn(host, [
       ...re6stCommand(),
       "registry",
@@ -222,8 +250,6 @@ export class Overlay {
       const r = await tryRun(["ss", "-Hltn", "sport = :80"], { ns: host.ns });
       return r.stdout.trim() !== "";
     }, { timeoutMs: 30_000, what: "the registry to listen", intervalMs: 100 });
-    await node.register();
-    return node;
   }
 
   /** Registers a node on `host` (`ips`: its `--ip` values) without starting it. */

@@ -2,7 +2,8 @@
  * Keeps one babeld running for the daemon (ARCHITECTURE.md: re6stnet exits when babeld dies,
  * we restart it): starts it, and after an unexpected exit starts it again with a growing delay
  * (`restartDelayMs`: 1, 2, 4 … 60 s; the count resets once babeld stayed up for a minute).
- * `stop` ends supervision and stops babeld by PID.
+ * `restartWith` restarts it on purpose with new arguments (a parameter change; not counted in
+ * `restarts`). `stop` ends supervision and stops babeld by PID.
  */
 import { logger } from "../log.ts";
 import { BabeldProcess, type BabeldStartOptions, restartDelayMs } from "./babel/process.ts";
@@ -19,7 +20,7 @@ export class BabelSupervisor {
   #startedAt = 0;
   #timer?: ReturnType<typeof setTimeout>;
   #stopped = false;
-  #starts = 0;
+  #restarts = 0;
   /** called after every (re)start */
   onStart?: (b: BabeldProcess) => void;
 
@@ -46,7 +47,7 @@ export class BabelSupervisor {
 
   /** How many times babeld was started again after an unexpected exit. */
   get restarts(): number {
-    return Math.max(0, this.#starts - 1);
+    return this.#restarts;
   }
 
   async #spawn(): Promise<void> {
@@ -55,7 +56,6 @@ export class BabelSupervisor {
       onUnexpectedExit: () => this.#exited(),
     });
     this.#startedAt = Date.now();
-    this.#starts++;
     this.onStart?.(this.#current);
   }
 
@@ -70,11 +70,32 @@ export class BabelSupervisor {
       if (this.#stopped) return;
       try {
         await this.#spawn();
+        this.#restarts++;
       } catch (e) {
         log.error((e as Error).message);
         this.#exited();
       }
     }, delay);
+  }
+
+  /**
+   * Stops babeld and starts it with `o` (new arguments). Throws if it does not start; it is then
+   * retried as after an unexpected exit.
+   */
+  async restartWith(o: BabeldStartOptions): Promise<void> {
+    if (this.#stopped) return;
+    this.#o = o;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    await this.#current?.stop();
+    this.#current = undefined;
+    if (this.#stopped) return;
+    try {
+      await this.#spawn();
+    } catch (e) {
+      this.#exited();
+      throw e;
+    }
   }
 
   /** Stops supervising and stops babeld (SIGTERM, SIGKILL after 5 s). */

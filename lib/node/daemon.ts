@@ -13,12 +13,15 @@
  * SIGUSR1 reopens the log file. Clean-up order: babeld first (wildcard retractions), client
  * tunnels, `--daemon` commands, OpenVPN servers and TAP devices, routes and address, peer
  * socket, run directory, cache trimmed to `client_count`.
- * A parameter change that needs a restart (§7.4) runs the clean-up and starts again in-process
- * (same PID: the equivalent of re6stnet's re-exec).
+ * A parameter change (§7.4) restarts only the children that use the changed value — babeld,
+ * the OpenVPN servers, the client tunnels (reopened by the tunnel manager) — and applies
+ * tunnel-manager settings live, keeping the daemon with its UDP 326 sessions, cache, UPnP
+ * mappings and status socket (lifecycle/reaction.ts). Only a change of the node's shape
+ * (`client_count` or `max_clients` to or from 0) or a renewed certificate runs the clean-up and
+ * starts again in-process (same PID: the equivalent of re6stnet's re-exec).
  *
  * Lifecycle (lib/node/lifecycle): certificate/CA renewal at start-up and at the computed dates,
- * IPv4 payload, default-route checks, the hourly stale check, and parameter changes that restart
- * only the affected children (babeld) or apply tunnel settings live (reaction.ts). UPnP
+ * IPv4 payload, default-route checks, the hourly stale check, and parameter changes. UPnP
  * (`--ip upnp`, or no IPv4 `--ip`) maps our IPv4 servers in the background (`UpnpAddress`,
  * deleted at exit). `--test` is evaluated right after the options (test_option.ts);
  * `--multicast` is refused (no pim-dm); `--client` runs one OpenVPN client (client_mode.ts) beside
@@ -41,6 +44,7 @@ import { parseAddresses } from "../wire/address.ts";
 import { babeldArgs, babelSocketPath } from "./babel/args.ts";
 import { EMPTY_VIEW, type RoutingView } from "./babel/view.ts";
 import { BabelSupervisor } from "./babel_supervisor.ts";
+import type { BabeldStartOptions } from "./babel/process.ts";
 import { SqlitePeerCache } from "./cache/sqlite_cache.ts";
 import { freshView } from "./control/fresh_view.ts";
 import { NodeControl } from "./control/server.ts";
@@ -50,7 +54,7 @@ import { flushBabelRoutes, killLeftovers, runDirInUse } from "./leftovers.ts";
 import { LogFile } from "./log_file.ts";
 import { type Protocol, serverInterface } from "./openvpn/args.ts";
 import { ServerSupervisor } from "./openvpn/server_supervisor.ts";
-import { OpenvpnShell } from "./openvpn/tunnels.ts";
+import { type OpenvpnSettings, OpenvpnShell } from "./openvpn/tunnels.ts";
 import { deleteTap } from "./openvpn/tap.ts";
 import { fetchParams, type NetworkParams, obtainParams, readParams } from "./params.ts";
 import { createPeerProtocol } from "./peer/setup.ts";
@@ -128,6 +132,8 @@ class Daemon {
   readonly #cleanups: Array<[string, () => Promise<unknown> | unknown]> = [];
   readonly #timers = new Set<ReturnType<typeof setTimeout>>();
   #view: RoutingView = EMPTY_VIEW;
+  /** clean-up has begun: no child is restarted any more */
+  #closing = false;
 
   constructor(o: NodeOptions, stop: Stopper) {
     this.#o = o;
@@ -157,6 +163,7 @@ class Daemon {
   }
 
   async #cleanup(): Promise<void> {
+    this.#closing = true;
     for (const t of this.#timers) clearTimeout(t);
     this.#timers.clear();
     // registered in start-up order, run in the §1.5 clean-up order
@@ -254,9 +261,13 @@ class Daemon {
     const renewed = await renewal.check();
     if (renewed.certRenewed || renewed.caRenewed) return RESTART;
     // --client: a base manager only (no client tunnels of its own) and no servers (§2.1)
-    const clientCount = o.client ? 0 : o.clientCount ?? params.clientCount;
-    const maxClients = o.maxClients ?? params.maxClients;
-    const timeout = 4 * params.hello;
+    // (the command line wins over distributed counts; --client has neither tunnels nor servers)
+    const cli = {
+      clientCount: o.client ? 0 : o.clientCount,
+      maxClients: o.client ? 0 : o.maxClients,
+    };
+    const clientCount = cli.clientCount ?? params.clientCount;
+    const maxClients = cli.maxClients ?? params.maxClients;
 
     const subtrees = await probeSubtrees();
     await checkGatewayRoutes({ gateway: o.gateway, subtrees, network: bitsToCidr(network) }, log);
@@ -372,23 +383,28 @@ class Daemon {
     this.#cleanups.push(["peers", () => peers.close()]);
 
     // lifecycle: IPv4 payload (§5.5), after the tunnel manager, before the servers (§1.5)
-    const v4 = await setupIpv4Payload(params, cert.subjectSerial, {
-      clientTunnels: clientCount > 0,
-      mainInterface: o.mainInterface,
-    }, log);
-    if (v4) this.#cleanups.push(["addressing", () => removeIpv4Plan(v4.plan)]);
+    const ipv4Payload = (p: NetworkParams) =>
+      setupIpv4Payload(p, cert.subjectSerial, {
+        clientTunnels: core.clientCount > 0,
+        mainInterface: o.mainInterface,
+      }, log);
+    let v4 = await ipv4Payload(params);
+    this.#cleanups.push(["addressing", () => v4 && removeIpv4Plan(v4.plan)]);
 
-    // OpenVPN
+    // OpenVPN (what a parameter change may alter: `openvpnSettings`)
+    const openvpnSettings = (p: NetworkParams): OpenvpnSettings => ({
+      encrypt: p.encrypt,
+      ipv4: v4 ? openvpnIfconfig(v4.assignment) : undefined,
+      timeout: 4 * p.hello,
+      maxClients: Math.max(1, cli.maxClients ?? p.maxClients),
+    });
     const shell = await OpenvpnShell.start({
       runDir: absolute(o.run),
       ca: absolute(o.ca),
       cert: absolute(o.cert),
       key: absolute(o.key),
       dh,
-      encrypt: params.encrypt,
-      ipv4: v4 ? openvpnIfconfig(v4.assignment) : undefined,
-      timeout,
-      maxClients: Math.max(1, maxClients),
+      ...openvpnSettings(params),
       extra: o.openvpnArgs,
       logDir: o.ovpnlog ? absolute(o.log) : undefined,
     }, {
@@ -397,7 +413,7 @@ class Daemon {
       event: (e) => {
         wired.client?.event(e);
         wired.executor?.tunnelEvent(e);
-        if (e.type === "server-exit") wired.servers?.exited(e.proto, e.status.code);
+        if (e.type === "server-exit" && !e.requested) wired.servers?.exited(e.proto, e.status.code);
       },
     });
     const serverIfaces = [...servers.keys()].map(serverInterface);
@@ -429,11 +445,11 @@ class Daemon {
 
     // babeld
     await Deno.mkdir(o.log, { recursive: true });
-    const startBabel = (p: NetworkParams) => {
+    const babelOptions = (p: NetworkParams): BabeldStartOptions => {
       const clientIfaces = o.client
         ? [CLIENT_MODE_IFACE]
         : Array.from({ length: core.clientCount }, (_, i) => `re6stnet${i + 1}`);
-      return BabelSupervisor.start({
+      return {
         args: babeldArgs({
           hello: p.hello,
           logDir: absolute(o.log),
@@ -454,10 +470,10 @@ class Daemon {
         }),
         socketPath: babelSocketPath(absolute(o.run)),
         outputFile: `${absolute(o.log)}/babeld.out`,
-      });
+      };
     };
     await flushBabelRoutes(v4 ? [myIp, v4.assignment.address] : [myIp]);
-    let babel = await startBabel(params);
+    const babel = await BabelSupervisor.start(babelOptions(params));
     this.#cleanups.push(["babeld", () => babel.stop()]);
 
     const ex = new CommandExecutor({
@@ -487,7 +503,9 @@ class Daemon {
 
     // parameter changes (§9.6, §7.4)
     let current: NetworkParams = params;
-    const stale = new StaleMonitor(params.registryPrefix, prefix, Date.now(), log);
+    let stale = new StaleMonitor(params.registryPrefix, prefix, Date.now(), log);
+    let restarts = Promise.resolve();
+    this.#cleanups.push(["timer", () => restarts]); // a restart under way ends first
     const newVersion = async (retry = true): Promise<void> => {
       const changed = await fetchParams(registry, cache, key, control.metrics.fetched);
       if (changed === undefined) {
@@ -507,7 +525,9 @@ class Daemon {
       // a fresh dump: a base manager (client_count 0, --client) dumps babeld only every
       // tunnel_refresh, so its last view may be empty
       const view = await freshView(babel.socket, network, o.interfaces, this.#view);
-      peers.broadcastVersion(view.neighbourPrefixes());
+      const neighbours = [...view.neighbourPrefixes()];
+      peers.broadcastVersion(neighbours);
+      log.debug(`version gossiped to babel neighbours: ${neighbours.map(bitsToCn).join(" ")}`);
       if (changed.length) log.info(`network parameters changed: ${changed.join(", ")}`);
       // lifecycle: restart only what the change needs (§7.4, lib/node/lifecycle/reaction.ts)
       renewal.setCrl(fresh.crl);
@@ -516,7 +536,7 @@ class Daemon {
           changed,
           before: previous,
           after: fresh,
-          cli: { clientCount: o.clientCount, maxClients: o.maxClients },
+          cli,
           protocol: PROTOCOL,
           ownRevoked: fresh.crl.includes(cert.serial),
           servedClientRevoked: core.servesRevokedClient(),
@@ -524,14 +544,28 @@ class Daemon {
         {
           log,
           restartDaemon: () => this.#stop.stop(RESTART),
-          restartBabeld: async () => {
-            await babel.stop();
-            babel = await startBabel(current);
+          restartBabeld: () => babel.restartWith(babelOptions(current)),
+          restartOpenvpnServers: async () => {
+            shell.configure(openvpnSettings(current));
+            await wired.servers!.restartAll();
+          },
+          closeClientTunnels: async () => {
+            shell.configure(openvpnSettings(current));
+            await Promise.all([...shell.clients.keys()].map((iface) => shell.stopClient(iface)));
+          },
+          applyIpv4: async () => {
+            if (v4) await removeIpv4Plan(v4.plan);
+            v4 = await ipv4Payload(current);
+            shell.configure(openvpnSettings(current));
           },
           reconfigureTunnels: (s) => {
             core.reconfigure(now(), s);
             own.enabled = Boolean(s.sameCountry?.length);
             publish();
+            if (s.registryPrefix !== previous.registryPrefix) {
+              machine.setRegistryPrefix(s.registryPrefix);
+              stale = new StaleMonitor(s.registryPrefix, prefix, Date.now(), log);
+            }
           },
           dropRevokedClients: () => {
             for (const server of shell.servers.values()) {
@@ -541,7 +575,12 @@ class Daemon {
             }
           },
           renew: async () => (await renewal.check()).certRenewed,
-          later: (ms, fn) => this.#later(ms, fn),
+          // one restart at a time: two quick changes must not restart a child concurrently
+          later: (ms, fn) =>
+            this.#later(ms, () => {
+              restarts = restarts.then(() => this.#closing ? undefined : fn())
+                .catch((e) => log.error(`restart: ${e}`));
+            }),
         },
       );
     };

@@ -281,7 +281,7 @@ export class CommandExecutor {
       if (this.#idByIface.get(e.iface) === id) this.#idByIface.delete(e.iface);
       log.info(`tunnel ${e.iface} (pid ${e.pid}) exited with ${e.status.code}`);
       this.#feed(() => d.core.tunnelExited(d.now(), id));
-    } else {
+    } else if (!e.requested) {
       log.error(`OpenVPN server ${e.iface} exited with ${e.status.code}`);
     }
   }

@@ -130,6 +130,8 @@ export class Registry {
   #bootstrap: { list: Bits[]; until: number } = { list: [], until: 0 };
   #purgeTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
+  /** a version made at start-up, not yet told to the local node */
+  #unannounced = false;
   /** Called when a scheduled purge hits a fatal condition. */
   onFatal: (e: Error) => void = (e) => log.error(e.message);
 
@@ -157,6 +159,7 @@ export class Registry {
   /**
    * Start-up: checks communities against allocations, enables babel HMAC on a brand-new
    * registry, regenerates the network parameters (new version if they changed) and purges.
+   * A new version is told to the local node by `announce`, once the HTTP server listens.
    */
   async start(): Promise<void> {
     const db = this.#d.db;
@@ -168,8 +171,18 @@ export class Registry {
       return this.#regenerate();
     });
     this.#loadVersion();
-    if (changed) await this.#notify();
+    this.#unannounced = changed;
     this.purge();
+  }
+
+  /**
+   * Tells the local node about a version made at start-up; call once the HTTP server listens
+   * (the node fetches the parameters at once, and retries only 300 s after a failure).
+   */
+  async announce(): Promise<void> {
+    if (!this.#unannounced) return;
+    this.#unannounced = false;
+    await this.#notify();
   }
 
   /** Stops timers. */

@@ -5,7 +5,9 @@ import type { ReactionInput, ReactionParams } from "../../lib/node/lifecycle/rea
 export const PARAMS: ReactionParams = {
   clientCount: 10,
   maxClients: 20,
+  hello: 15,
   tunnelRefresh: 300,
+  registryPrefix: "0000000000000001",
   protocol: 10,
   minProtocol: 1,
   delayRestart: 0,

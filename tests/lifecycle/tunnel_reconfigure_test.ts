@@ -105,3 +105,23 @@ Deno.test("reconfigure: same_country filters the tunnels opened afterwards", () 
   runFor(m, routed, 30, 90);
   assert.equal(m.status().clients.length, 3);
 });
+
+Deno.test("reconfigure: hello sets the timeout; a new registry prefix changes who asks the registry", () => {
+  const { m } = makeManager({ prefix: p(99), clientCount: 3, hello: 4 });
+  assert.equal(m.timeout, 16);
+  m.reconfigure(0, { clientCount: 3, tunnelRefresh: 100, hello: 10 });
+  assert.equal(m.timeout, 40, "4 × the new hello");
+  // cold start with an empty cache: an ordinary node asks the registry for a bootstrap peer…
+  const asks = (x: TunnelManager, now: number) => {
+    const cmds = x.tick(now);
+    const dumped = only(cmds, "requestDump").length ? x.babelDump(now, new StaticView([])) : [];
+    return only([...cmds, ...dumped], "requestBootstrapPeer").length;
+  };
+  assert.equal(asks(m, 0), 1);
+  // …the registry node never does; the same node made the registry by a parameter change stops
+  const { m: other } = makeManager({ prefix: p(99), clientCount: 3 });
+  other.reconfigure(0, { clientCount: 3, tunnelRefresh: 100, registryPrefix: p(99) });
+  assert.equal(asks(other, 0), 0);
+  other.reconfigure(0, { clientCount: 3, tunnelRefresh: 100, registryPrefix: p(0) });
+  assert.equal(asks(other, 10), 1);
+});

@@ -425,6 +425,64 @@ Deno.test({
       });
     });
 
+    await t.step(
+      "new settings: a server restarted on purpose, a reopened client use them",
+      async () => {
+        await withNet("openvpn new settings", async (net) => {
+          const [ha, hb] = await pair(net);
+          const a = await startNode(net, pki, ha, 1);
+          const b = await startNode(net, pki, hb, 2);
+          await a.shell.startServer("tcp", 1194);
+          await b.shell.startClient("re6stnet1", "1/16", tcp);
+          await until("tunnel up", 20000, () => ups(b, "re6stnet1")[0]);
+          // (once `ip netns exec` has exec'd OpenVPN)
+          const argv = (pid: number) =>
+            until(`argv of ${pid}`, 5000, async () => {
+              const a = (await Deno.readTextFile(`/proc/${pid}/cmdline`)).split("\0").join(" ");
+              return a.startsWith("openvpn ") ? a : undefined;
+            });
+          const before = await argv(a.shell.servers.get("re6stnet-tcp")!.process.pid);
+          assert.match(before, /--max-clients 10 /);
+          assert.match(before, /--cipher none/);
+
+          // the network parameters changed: encrypt on, hello 5 (timeout 20), max_clients 3
+          const settings = { encrypt: true, timeout: 20, maxClients: 3, ipv4: undefined };
+          a.shell.configure(settings);
+          b.shell.configure(settings);
+          await a.shell.stopServer("re6stnet-tcp");
+          const exit = a.events.find((e) => e.type === "server-exit");
+          assert.ok(exit?.type === "server-exit" && exit.requested, "a requested exit, no crash");
+          await until("served client reported gone", 10000, () => a.disconnects[0]);
+          assert.equal(a.disconnects[0].cn, "2/16");
+          const fresh = await a.shell.startServer("tcp", 1194);
+          const args = await argv(fresh.process.pid);
+          assert.match(args, /--max-clients 3 /);
+          assert.match(args, /--ping-exit 20 /);
+          assert.doesNotMatch(args, /--cipher none/);
+          await b.shell.stopClient("re6stnet1");
+          await until("old client exit", 10000, () => exits(b, "re6stnet1")[0]);
+          const client = await b.shell.startClient("re6stnet1", "1/16", tcp);
+          assert.match(await argv(client.pid), /--ping-exit 20 /);
+          await until("tunnel up again, encrypted", 20000, () => ups(b, "re6stnet1")[1]);
+          assert.match(
+            await Deno.readTextFile(`${b.logDir}/re6stnet1.log`),
+            /cipher 'AES-256-GCM'/,
+          );
+
+          // a crash (SIGKILL: OpenVPN reports nothing) still reports the served client gone
+          Deno.kill(fresh.process.pid, "SIGKILL");
+          const crash = await until(
+            "server exit",
+            10000,
+            () => a.events.filter((e) => e.type === "server-exit")[1],
+          );
+          assert.ok(crash.type === "server-exit" && !crash.requested);
+          await until("client of the crashed server reported gone", 10000, () => a.disconnects[1]);
+          assert.equal(a.disconnects[1].cn, "2/16");
+        });
+      },
+    );
+
     await t.step("servers die with a crashed daemon (management connection lost)", async () => {
       await withNet("openvpn daemon crash", async (net) => {
         const [ha] = await pair(net);

@@ -1,7 +1,8 @@
 /**
  * ServerSupervisor: a dead OpenVPN server is started again on its port after the back-off
  * (1 s, then 2 s after a failed start), unknown protocols are ignored, `stop` cancels pending
- * restarts. The real OpenVPN server killed by PID is in tests/net/supervision_test.ts.
+ * restarts, `restartAll` restarts every server on purpose (superseding a pending crash restart).
+ * The real OpenVPN server killed by PID is in tests/net/supervision_test.ts.
  */
 import assert from "node:assert/strict";
 import { setSink } from "../../lib/log.ts";
@@ -14,7 +15,12 @@ setSink((line) => lines.push(line));
 
 class Starter {
   calls: Array<[Protocol, number, number]> = [];
+  stops: string[] = [];
   failures = 0;
+  stopServer(iface: string): Promise<void> {
+    this.stops.push(iface);
+    return Promise.resolve();
+  }
   startServer(proto: Protocol, port: number): Promise<unknown> {
     this.calls.push([proto, port, Date.now()]);
     if (this.failures-- > 0) return Promise.reject(new Error("port in use"));
@@ -51,4 +57,24 @@ Deno.test("server supervisor: stop cancels a pending restart", async () => {
   sup.exited("tcp", 0);
   await new Promise((r) => setTimeout(r, 1300));
   assert.deepEqual(shell.calls, []);
+});
+
+Deno.test("server supervisor: restartAll stops and starts every server, superseding a crash restart", async () => {
+  const shell = new Starter();
+  const sup = new ServerSupervisor(shell, new Map([["tcp", 1194], ["udp", 1195]]));
+  sup.exited("tcp", 1); // a crash restart pending in 1 s…
+  await sup.restartAll(); // …superseded by the restart on purpose
+  assert.deepEqual(shell.stops, ["re6stnet-tcp", "re6stnet-udp"]);
+  assert.deepEqual(shell.calls.map(([proto, port]) => [proto, port]), [["tcp", 1194], [
+    "udp",
+    1195,
+  ]]);
+  await new Promise((r) => setTimeout(r, 1300));
+  assert.equal(shell.calls.length, 2, "no second start of tcp");
+  assert.ok(
+    lines.some((l) => l.includes("OpenVPN server udp restarted on port 1195 with the new")),
+  );
+  shell.failures = 1;
+  await assert.rejects(sup.restartAll(), /port in use/);
+  sup.stop();
 });

@@ -118,6 +118,9 @@ Deno.test("statement 28 (registry side): new settings ⇒ version + 1 and the lo
       new RegistryDb(`${dir}/r.db`),
     );
     assert.equal(changed.registry.version[0], v1[0] + 1);
+    // told to the local node once the HTTP server listens, not before
+    assert.ok(!changed.node.received.some(({ msg }) => msg.at(-1) === 0), "not yet announced");
+    await changed.registry.announce();
     await waitFor(() =>
       changed.node.received.some(({ msg }) =>
         new TextDecoder().decode(msg) === "0000000000000000\0\0"

@@ -11,6 +11,8 @@
  * that connection is lost, so a crashed daemon leaves no orphan server behind. TLS
  * renegotiations (`REAUTH`, hourly by default) are decided again, so a serial revoked meanwhile
  * is refused then; packets may be lost for a moment while the new key awaits the answer.
+ * When OpenVPN ends (stopped or crashed), clients it did not report gone are reported
+ * disconnected, so the daemon never keeps serving ghosts across a server restart.
  */
 import { logger } from "../../log.ts";
 import { type Protocol, serverArgs, type ServerOptions } from "./args.ts";
@@ -92,6 +94,22 @@ export class OpenvpnServer {
     this.#handlers = handlers;
     this.#serving = this.#serve();
     this.process = new ManagedProcess(["openvpn", ...serverArgs(o)], o.dev, prefix);
+    this.process.exited.then(() => this.#reading).then(() => this.#allGone());
+  }
+
+  /** OpenVPN ended: every client still accepted is gone. */
+  #allGone(): void {
+    for (const [cid, c] of [...this.#accepted]) this.#gone(cid, c);
+  }
+
+  /** Accepted client `cid` left. */
+  #gone(cid: number, c: ServedClient): void {
+    this.#accepted.delete(cid);
+    try {
+      this.#handlers.disconnected({ ...c, iface: this.iface, cid });
+    } catch (e) {
+      log.error(`${this.iface}: disconnect handler failed: ${e}`);
+    }
   }
 
   /**
@@ -217,14 +235,8 @@ export class OpenvpnServer {
       case "disconnect": {
         const known = this.#accepted.get(ev.cid);
         if (!known) return; // never accepted: nothing to report
-        this.#accepted.delete(ev.cid);
         const c = servedClient(ev.env);
-        const info = typeof c === "string" ? known : c;
-        try {
-          this.#handlers.disconnected({ ...info, iface: this.iface, cid: ev.cid });
-        } catch (e) {
-          log.error(`${this.iface}: disconnect handler failed: ${e}`);
-        }
+        this.#gone(ev.cid, typeof c === "string" ? known : c);
       }
     }
   }

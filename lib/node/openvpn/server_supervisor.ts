@@ -2,12 +2,13 @@
  * Keeps our OpenVPN servers running: a server that exits while the daemon runs is started
  * again on the same port and TAP (the persistent TAP, and so babeld's interface, stays) after
  * a growing delay (`restartDelayMs`: 1, 2, 4 … 60 s per protocol; the count resets once the
- * server stayed up for a minute). Each exit and restart is logged. `stop` ends supervision
- * (called before the servers are stopped at clean-up).
+ * server stayed up for a minute). Each exit and restart is logged. `restartAll` restarts them
+ * on purpose (new arguments after a parameter change); `stop` ends supervision (called before the
+ * servers are stopped at clean-up).
  */
 import { logger } from "../../log.ts";
 import { restartDelayMs } from "../babel/process.ts";
-import type { Protocol } from "./args.ts";
+import { type Protocol, serverInterface } from "./args.ts";
 
 const log = logger("openvpn");
 const STABLE_MS = 60_000;
@@ -15,6 +16,7 @@ const STABLE_MS = 60_000;
 /** What the supervisor restarts servers with (`OpenvpnShell`). */
 export interface ServerStarter {
   startServer(proto: Protocol, port: number): Promise<unknown>;
+  stopServer(iface: string): Promise<void>;
 }
 
 interface State {
@@ -59,6 +61,24 @@ export class ServerSupervisor {
         this.exited(proto, -1);
       }
     }, delay);
+  }
+
+  /**
+   * Stops every server and starts it again on its port and TAP, one after the other, with the
+   * shell's current settings (a pending crash restart is superseded). Throws if one does not
+   * start.
+   */
+  async restartAll(): Promise<void> {
+    for (const [proto, s] of this.#servers) {
+      if (this.#stopped) return;
+      clearTimeout(s.timer);
+      s.timer = undefined;
+      await this.#shell.stopServer(serverInterface(proto));
+      await this.#shell.startServer(proto, s.port);
+      s.startedAt = Date.now();
+      s.failures = 0;
+      log.info(`OpenVPN server ${proto} restarted on port ${s.port} with the new parameters`);
+    }
   }
 
   /** Ends supervision. */

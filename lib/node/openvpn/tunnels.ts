@@ -45,6 +45,9 @@ export interface ShellConfig {
   prefix?: readonly string[];
 }
 
+/** What a parameter change may alter: applies to the OpenVPN processes started afterwards. */
+export type OpenvpnSettings = Pick<ShellConfig, "encrypt" | "timeout" | "maxClients" | "ipv4">;
+
 /** Something that happened to a client tunnel or a server. */
 export type TunnelEvent =
   | ({ type: "tunnel-up"; iface: string } & RouteUp)
@@ -56,7 +59,14 @@ export type TunnelEvent =
     /** The route-up report, if the tunnel was ever established. */
     established: RouteUp | undefined;
   }
-  | { type: "server-exit"; iface: string; proto: Protocol; status: Deno.CommandStatus };
+  | {
+    type: "server-exit";
+    iface: string;
+    proto: Protocol;
+    status: Deno.CommandStatus;
+    /** stopped by `stopServer` or `close` (not a crash) */
+    requested: boolean;
+  };
 
 /** The daemon's callbacks. */
 export interface ShellHandlers extends ServerHandlers {
@@ -90,6 +100,7 @@ export class OpenvpnShell {
   #clients = new Map<string, ClientTunnel>();
   #byPid = new Map<number, ClientTunnel>();
   #taps = new Set<string>();
+  #stopping = new WeakSet<OpenvpnServer>();
   #watchers = new Set<Promise<void>>();
 
   private constructor(
@@ -140,6 +151,20 @@ export class OpenvpnShell {
     this.#taps.add(iface);
   }
 
+  /**
+   * New settings for the processes started from now on; running ones keep their arguments
+   * until restarted (servers) or reopened (client tunnels).
+   */
+  configure(s: OpenvpnSettings): void {
+    this.#config = {
+      ...this.#config,
+      encrypt: s.encrypt,
+      timeout: s.timeout,
+      maxClients: s.maxClients,
+      ipv4: s.ipv4,
+    };
+  }
+
   /** Running servers by interface. */
   get servers(): ReadonlyMap<string, OpenvpnServer> {
     return this.#servers;
@@ -172,7 +197,8 @@ export class OpenvpnShell {
     this.#servers.set(iface, server);
     this.#watch(server.process.exited.then((status) => {
       if (this.#servers.get(iface) === server) this.#servers.delete(iface);
-      this.#emit({ type: "server-exit", iface, proto, status });
+      const requested = this.#stopping.has(server);
+      this.#emit({ type: "server-exit", iface, proto, status, requested });
     }));
     return server;
   }
@@ -224,16 +250,23 @@ export class OpenvpnShell {
     await this.#clients.get(iface)?.process.stop();
   }
 
-  /** Stops the server on `iface`. */
+  /** Stops the server on `iface` (its TAP stays, for a restart with `startServer`). */
   async stopServer(iface: string): Promise<void> {
-    await this.#servers.get(iface)?.stop();
+    const server = this.#servers.get(iface);
+    if (!server) return;
+    this.#stopping.add(server);
+    await server.stop();
+    if (this.#servers.get(iface) === server) this.#servers.delete(iface);
   }
 
   /** Stops everything, closes the hook channel and deletes every TAP interface it used. */
   async close(): Promise<void> {
     await Promise.all([
       ...[...this.#clients.values()].map((t) => t.process.stop()),
-      ...[...this.#servers.values()].map((s) => s.stop()),
+      ...[...this.#servers.values()].map((s) => {
+        this.#stopping.add(s);
+        return s.stop();
+      }),
     ]);
     await Promise.all(this.#watchers);
     await this.#channel.close();

@@ -26,8 +26,8 @@
  * 3 with empty data), `ensureSession`, `requestDump`, `requestBootstrapPeer`, `addHostRoute`,
  * `delHostRoute`. The shell must answer each `requestDump` with exactly one `babelDump` (further
  * dump requests are coalesced until then) and each `requestBootstrapPeer` with one
- * `bootstrapPeer`. Network parameters other than the CRL are fixed for the life of an instance:
- * the daemon re-execs when they change (§7.4), so it simply builds a new core.
+ * `bootstrapPeer`. Changed network parameters are applied live: `updateCrl`, and `reconfigure`
+ * for the client count, tunnel refresh, `same_country`, hello and registry prefix (§7.4).
  *
  * Queries (no side effects): `nextWake()`, `status()`, `clientPeers()` then `servedPeers()` (the
  * code 5 answer), `interfaces()` (every client TAP name made so far), `servesRevokedClient()`,
@@ -162,12 +162,13 @@ export interface TunnelCounters {
 export class TunnelManager {
   readonly prefix: Bits;
   clientCount: number;
-  readonly timeout: number;
+  /** 4 × hello (s) */
+  timeout: number;
   #o: TunnelManagerOptions;
   readonly #cache: PeerCache;
   readonly #random: Random;
   readonly #log: Logger;
-  readonly #isRegistry: boolean;
+  #isRegistry: boolean;
   readonly #neighbourSet: ReadonlySet<Bits>;
   #policy: EndpointPolicy;
   readonly #backoff: BackoffPolicy;
@@ -229,13 +230,22 @@ export class TunnelManager {
    * Applies changed network parameters without a restart (lib/node/lifecycle/reaction.ts):
    * a new client count is used from the next refresh on (surplus tunnels go one per
    * tunnel-refresh round), a shorter `tunnel_refresh` brings the next round forward, and
-   * `same_country` filters the tunnels opened from now on.
+   * `same_country` filters the tunnels opened from now on; a new hello sets the timeout, a new
+   * registry prefix the registry the manager keeps a session with.
    */
   reconfigure(
     now: number,
-    s: { clientCount: number; tunnelRefresh: number; sameCountry?: readonly string[] },
+    s: {
+      clientCount: number;
+      tunnelRefresh: number;
+      sameCountry?: readonly string[];
+      hello?: number;
+      registryPrefix?: Bits;
+    },
   ): void {
     this.clientCount = s.clientCount;
+    if (s.hello !== undefined) this.timeout = 4 * s.hello;
+    if (s.registryPrefix !== undefined) this.#isRegistry = this.prefix === s.registryPrefix;
     this.#o = { ...this.#o, ...s };
     this.#policy = { ...this.#policy, sameCountry: s.sameCountry };
     this.#refreshDeadline = Math.min(this.#refreshDeadline, now + s.tunnelRefresh);
