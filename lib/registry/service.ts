@@ -161,7 +161,7 @@ export class Registry {
    * registry, regenerates the network parameters (new version if they changed) and purges.
    * A new version is told to the local node by `announce`, once the HTTP server listens.
    */
-  async start(): Promise<void> {
+  start(): void {
     const db = this.#d.db;
     checkCommunities(this.#d.communities, db.usedBlocks().filter((p) => p !== ""));
     const changed = db.transaction(() => {
