@@ -105,7 +105,7 @@ export async function run(args: string[]): Promise<number> {
         }),
       onEvent: (e) => metrics.event(e),
     });
-    await registry.start();
+    registry.start();
   } catch (e) {
     log.error(`cannot start: ${(e as Error).message}`);
     console.error(`re6st registry: ${(e as Error).message}`);

@@ -63,6 +63,6 @@ export async function startTestRegistry(
     ...over,
   };
   const registry = new Registry(deps);
-  await registry.start();
+  registry.start();
   return { registry, node, clock, db: deps.db, sessions: deps.sessions };
 }
