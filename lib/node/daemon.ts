@@ -42,6 +42,7 @@ import { OwnCountry } from "./own_country.ts";
 import { type CountryDatabase, databaseFromEnvironment } from "../geoip/country.ts";
 import { parseAddresses } from "../wire/address.ts";
 import { babeldArgs, babelSocketPath } from "./babel/args.ts";
+import { gossipTargets } from "./babel/interpret.ts";
 import { EMPTY_VIEW, type RoutingView } from "./babel/view.ts";
 import { BabelSupervisor } from "./babel_supervisor.ts";
 import type { BabeldStartOptions } from "./babel/process.ts";
@@ -525,7 +526,7 @@ class Daemon {
       // a fresh dump: a base manager (client_count 0, --client) dumps babeld only every
       // tunnel_refresh, so its last view may be empty
       const view = await freshView(babel.socket, network, o.interfaces, this.#view);
-      const neighbours = [...view.neighbourPrefixes()];
+      const neighbours = gossipTargets(view);
       peers.broadcastVersion(neighbours);
       log.debug(`version gossiped to babel neighbours: ${neighbours.map(bitsToCn).join(" ")}`);
       if (changed.length) log.info(`network parameters changed: ${changed.join(", ")}`);

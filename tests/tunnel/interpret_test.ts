@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { interpretDump } from "../../lib/node/babel/interpret.ts";
+import { gossipTargets, interpretDump } from "../../lib/node/babel/interpret.ts";
+import { EMPTY_VIEW } from "../../lib/node/babel/view.ts";
 import type { BabelDump, BabelRoute } from "../../lib/node/babel/types.ts";
 import { setVerbosity } from "../../lib/log.ts";
 import { bitsToCidr, cidrToBits } from "../../lib/wire/prefix.ts";
@@ -137,4 +138,21 @@ Deno.test("statement 49: a node announcing its prefix on a LAN interface is a LA
     "identification still follows installed routes",
   );
   assert.deepEqual([...interpretDump(dump, N).lanNeighbours()], [], "no -i: no LAN neighbour");
+});
+
+Deno.test("version gossip goes to every direct neighbour announcing its prefix, installed or not (right after a babeld restart)", () => {
+  const dump: BabelDump = {
+    interfaces: [],
+    neighbours: [neighbour("fe80::a", "re6stnet1"), neighbour("fe80::b", "re6stnet-tcp")],
+    routes: [
+      route(2, "fe80::a", "re6stnet1", 0), // identified
+      route(3, "fe80::b", "re6stnet-tcp", 0, false), // direct, but a 2-hop route won for now
+      route(3, "fe80::a", "re6stnet1", 96),
+      { ...route(4, "fe80::b", "re6stnet-tcp", 0, false), metric: 0xffff }, // retracted
+    ],
+  };
+  const v = interpretDump(dump, N);
+  assert.deepEqual([...v.neighbourPrefixes()], [p(2)]);
+  assert.deepEqual(gossipTargets(v).sort(), [p(2), p(3)]);
+  assert.deepEqual(gossipTargets(EMPTY_VIEW), []);
 });

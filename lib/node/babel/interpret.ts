@@ -52,6 +52,8 @@ export class BabelRoutes implements RoutingView {
     private readonly perInterface: ReadonlyMap<string, number>,
     /** prefixes originated by a neighbour on a LAN interface */
     private readonly lan: ReadonlySet<Bits> = new Set(),
+    /** prefixes originated by any direct neighbour, installed or not */
+    private readonly announced: ReadonlySet<Bits> = new Set(),
   ) {
     this.#routedSet = new Set(routed);
   }
@@ -71,6 +73,11 @@ export class BabelRoutes implements RoutingView {
 
   lanNeighbours(): Iterable<Bits> {
     return this.lan;
+  }
+
+  /** Prefixes that a direct neighbour announces as its own, whether babel installed them or not. */
+  announcing(): Iterable<Bits> {
+    return this.announced;
   }
 
   routesVia(ifname: string): number {
@@ -104,7 +111,11 @@ export function interpretDump(
   }
   const byKey = new Map<string, Pending>();
   const perInterface = new Map<string, number>();
-  const lan = lanInterfaces.length ? lanOrigins(dump, network, lanInterfaces) : new Set<Bits>();
+  const origins = directOrigins(dump, network);
+  const lan = new Set<Bits>();
+  for (const [prefix, ifnames] of origins) {
+    if (ifnames.some((i) => lanInterfaces.includes(i))) lan.add(prefix);
+  }
   for (const route of dump.routes) {
     if (!route.installed) continue;
     perInterface.set(route.ifname, (perInterface.get(route.ifname) ?? 0) + 1);
@@ -160,24 +171,39 @@ export function interpretDump(
       }
     }
   }
-  return new BabelRoutes(byPrefix, none, routed, perInterface, lan);
+  return new BabelRoutes(byPrefix, none, routed, perInterface, lan, new Set(origins.keys()));
 }
 
-/** Node prefixes announced with refmetric 0 by a neighbour on one of `lanInterfaces`. */
-function lanOrigins(dump: BabelDump, network: Bits, lanInterfaces: readonly string[]): Set<Bits> {
-  const out = new Set<Bits>();
+/**
+ * Node prefixes announced with refmetric 0 (and a finite metric) by a direct neighbour, installed
+ * or not, with the interfaces they are announced on.
+ */
+function directOrigins(dump: BabelDump, network: Bits): Map<Bits, string[]> {
+  const out = new Map<Bits, string[]>();
   for (const r of dump.routes) {
-    if (r.refmetric !== 0 || r.metric >= INFINITY || !lanInterfaces.includes(r.ifname)) continue;
-    if (isIPv4Prefix(r.prefix)) continue;
+    if (r.refmetric !== 0 || r.metric >= INFINITY || isIPv4Prefix(r.prefix)) continue;
     let dest: Bits;
     try {
       dest = cidrToBits(r.prefix);
     } catch {
       continue; // logged by the main loop when installed; a bad prefix identifies nobody
     }
-    if (dest.startsWith(network) && dest.length > network.length) {
-      out.add(dest.slice(network.length));
-    }
+    if (!dest.startsWith(network) || dest.length === network.length) continue;
+    const prefix = dest.slice(network.length);
+    const ifnames = out.get(prefix);
+    if (ifnames) ifnames.push(r.ifname);
+    else out.set(prefix, [r.ifname]);
   }
   return out;
+}
+
+/**
+ * Whom to tell about a new network version (§9.6): the identified neighbours, plus — from a real
+ * dump — every direct neighbour announcing its own prefix even where babel installed another
+ * route (right after a babeld restart the 2-hop routes may win for a while).
+ */
+export function gossipTargets(view: RoutingView): Bits[] {
+  const out = new Set(view.neighbourPrefixes());
+  if (view instanceof BabelRoutes) { for (const p of view.announcing()) out.add(p); }
+  return [...out];
 }
