@@ -22,8 +22,15 @@
 import assert from "node:assert/strict";
 import { Overlay, type OverlayNode } from "../../lib/demo/overlay.ts";
 import { matrixTable, ping6, watchConvergence } from "../../lib/demo/reachability.ts";
-import { run, tryRun } from "../../lib/netns/exec.ts";
-import { canRunNetTests, type Host, type TestNet, waitFor, withNet } from "./harness.ts";
+import { run } from "../../lib/netns/exec.ts";
+import {
+  canRunNetTests,
+  type Host,
+  revokeOnRegistry,
+  type TestNet,
+  waitFor,
+  withNet,
+} from "./harness.ts";
 
 const CONVERGE_MS = 120_000;
 /** How nft prints the IP protocol of miniupnpd's DNAT rules (`@nh,72,8 0x6`). */
@@ -189,15 +196,7 @@ Deno.test("demo topology: NAT with UPnP, routed LAN, NAT without UPnP, crash, re
       await Promise.all(rest.map(async (n) => [n, (await logOf(n)).length] as const)),
     );
     await waitFor(async () => {
-      const r = await tryRun([
-        "curl",
-        "-sS",
-        "-o",
-        "/dev/null",
-        "-w",
-        "%{http_code}",
-        `http://127.0.0.1/revoke?cn_or_serial=${victim.cn}`,
-      ], { ns: registryNode.host.ns });
+      const r = await revokeOnRegistry(registryNode.host.ns, victim.cn);
       return r.stdout === "204";
     }, { timeoutMs: 30_000, what: "the restarted registry to revoke b3" });
     const revokedAt = Date.now();

@@ -269,3 +269,15 @@ export async function withNet(name: string, fn: (net: TestNet) => Promise<void>)
     }
   }
 }
+
+/**
+ * Calls the registry's private `revoke` method from the registry's own namespace (an authorised
+ * origin); returns curl's result, whose stdout is the HTTP status (204 when revoked).
+ */
+export async function revokeOnRegistry(
+  ns: string,
+  cnOrSerial: string | bigint,
+): Promise<{ stdout: string; stderr: string }> {
+  const url = `http://127.0.0.1/revoke?cn_or_serial=${cnOrSerial}`;
+  return await tryRun(["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", url], { ns });
+}

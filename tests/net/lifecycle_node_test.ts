@@ -24,7 +24,14 @@ import { renewCertificate } from "../../lib/pki/issue.ts";
 import { controlSocketPath } from "../../lib/node/control/socket_path.ts";
 import type { StatusDocument } from "../../lib/node/control/document.ts";
 import { NodeQueryError, parseStatusDocument, queryNode } from "../../lib/status/client.ts";
-import { canRunNetTests, type Host, type TestNet, waitFor, withNet } from "./harness.ts";
+import {
+  canRunNetTests,
+  type Host,
+  revokeOnRegistry,
+  type TestNet,
+  waitFor,
+  withNet,
+} from "./harness.ts";
 
 const DAY = 86_400_000;
 
@@ -238,15 +245,7 @@ Deno.test("statement 70 (namespaced): after a revocation by serial the others dr
     assert.ok((await net.allPairsPing6(targets, 90_000)).complete, "all pairs ping6");
     const [victim, kept] = others;
     const old = parseNodeCertificate(await Deno.readTextFile(`${victim.dir}/cert.crt`));
-    const r = await tryRun([
-      "curl",
-      "-sS",
-      "-o",
-      "/dev/null",
-      "-w",
-      "%{http_code}",
-      `http://127.0.0.1/revoke?cn_or_serial=${old.serial}`,
-    ], { ns: registry.host.ns });
+    const r = await revokeOnRegistry(registry.host.ns, old.serial);
     assert.equal(r.stdout, "204", r.stderr);
     // the registry node served the revoked client: it disconnects it from its OpenVPN server
     // without restarting anything; the CRL reaches the other node by gossip

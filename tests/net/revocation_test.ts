@@ -17,10 +17,10 @@ import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { Overlay, type OverlayNode } from "../../lib/demo/overlay.ts";
 import { matrixTable, ping6, watchConvergence } from "../../lib/demo/reachability.ts";
-import { run, tryRun } from "../../lib/netns/exec.ts";
+import { run } from "../../lib/netns/exec.ts";
 import { parseNodeCertificate } from "../../lib/pki/certificate.ts";
 import { cnToBits } from "../../lib/wire/prefix.ts";
-import { canRunNetTests, type Host, waitFor, withNet } from "./harness.ts";
+import { canRunNetTests, type Host, revokeOnRegistry, waitFor, withNet } from "./harness.ts";
 
 const HELLO = 4;
 
@@ -116,15 +116,7 @@ Deno.test("statements 31, 70, 33: --client-count wins; a revoked node is cut off
       ),
     );
     const since = async (n: OverlayNode) => (await logOf(n)).slice(before.get(n) ?? 0);
-    const r = await tryRun([
-      "curl",
-      "-sS",
-      "-o",
-      "/dev/null",
-      "-w",
-      "%{http_code}",
-      `http://127.0.0.1/revoke?cn_or_serial=${victim.cn}`,
-    ], { ns: registry.host.ns });
+    const r = await revokeOnRegistry(registry.host.ns, victim.cn);
     assert.equal(r.stdout, "204", r.stderr);
     const db = new DatabaseSync(`${overlay.caDir}/registry.db`, { readOnly: true });
     try {
