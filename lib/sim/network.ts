@@ -369,7 +369,7 @@ export class SimNetwork implements RoutingModel {
       edges.delete(client, id);
       this.#removeEdge(e);
       this.#later(this.o.detectDelay, (now) => {
-        const m = this.managers[client];
+        const m = this.#awake(client);
         if (m && this.#life[client] === life) this.#exec(client, m.tunnelExited(now, id));
       });
     }
@@ -456,12 +456,22 @@ export class SimNetwork implements RoutingModel {
     this.#dueNow = 0;
   }
 
+  /**
+   * Node `i`'s core, ready for an event other than a tick: the quiet ticks it skipped before now
+   * are accounted for (`TunnelManager.quietUntil`).
+   */
+  #awake(i: number): TunnelManager | undefined {
+    const m = this.managers[i];
+    m?.skipQuietTicks(this.now);
+    return m;
+  }
+
   /** Reschedules node `i`'s next tick after anything happened to its core. */
   #touch(i: number): void {
     const m = this.managers[i];
     if (!m) return;
     const earliest = this.#tickedAt[i] === this.now ? this.now + 1 : this.now;
-    const at = Math.max(Math.ceil(m.nextWake()), earliest);
+    const at = Math.max(Math.ceil(m.quietUntil()), earliest);
     if (at === this.#wake[i]) return;
     this.#wake[i] = at;
     let bucket = this.#wakeBuckets.get(at);
@@ -605,7 +615,7 @@ export class SimNetwork implements RoutingModel {
     const accepted = (now: number): boolean => {
       if (j < 0 || j === i || !this.alive[j] || this.natted[j]) return false;
       if (g.served[j] >= this.o.maxClients) return false;
-      const server = this.managers[j]!;
+      const server = this.#awake(j)!;
       const r = server.clientConnected(now, this.#prefixes[i], SERVER_IFNAME, this.#serials[i]);
       this.#exec(j, r.commands);
       return r.accept;
@@ -617,12 +627,12 @@ export class SimNetwork implements RoutingModel {
           // the server side dropped its own duplicate meanwhile, but our attempt was killed too
           this.#exec(
             j,
-            this.managers[j]!.clientDisconnected(now, this.#prefixes[i], SERVER_IFNAME),
+            this.#awake(j)!.clientDisconnected(now, this.#prefixes[i], SERVER_IFNAME),
           );
           return;
         }
         this.#establish(e);
-        this.#exec(i, this.managers[i]!.tunnelUp(now, id, this.#serials[j]));
+        this.#exec(i, this.#awake(i)!.tunnelUp(now, id, this.#serials[j]));
         return;
       }
       this.#later(Math.max(0, this.o.failDelay - this.o.openDelay), (later) => {
@@ -630,7 +640,7 @@ export class SimNetwork implements RoutingModel {
         this.counters.refused++;
         this.#clientEdges.delete(i, id);
         this.#removeEdge(e);
-        this.#exec(i, this.managers[i]!.tunnelExited(later, id));
+        this.#exec(i, this.#awake(i)!.tunnelExited(later, id));
       });
     });
   }
@@ -653,7 +663,7 @@ export class SimNetwork implements RoutingModel {
   }
 
   #notifyDisconnected(server: number, client: number, now: number): void {
-    const m = this.managers[server];
+    const m = this.#awake(server);
     if (m) this.#exec(server, m.clientDisconnected(now, this.#prefixes[client], SERVER_IFNAME));
   }
 
@@ -662,17 +672,16 @@ export class SimNetwork implements RoutingModel {
     if (j < 0 || !this.alive[j] || !this.connected(i, j)) return;
     const life = this.#life[i];
     this.#later(0, (now) => {
-      const from = this.managers[i], to = this.managers[j];
-      if (!from || !to || this.#life[i] !== life) return;
-      if (code === 1) this.#exec(i, from.addressReceived(now, peer, this.#addresses[j]));
-      else this.#exec(j, to.messageReceived(now, this.#prefixes[i], code));
+      if (!this.managers[i] || !this.managers[j] || this.#life[i] !== life) return;
+      if (code === 1) this.#exec(i, this.#awake(i)!.addressReceived(now, peer, this.#addresses[j]));
+      else this.#exec(j, this.#awake(j)!.messageReceived(now, this.#prefixes[i], code));
     });
   }
 
   #askRegistry(i: number): void {
     const life = this.#life[i];
     this.#later(1, (now) => {
-      const m = this.managers[i];
+      const m = this.#awake(i);
       if (!m || this.#life[i] !== life) return;
       this.#exec(i, m.bootstrapPeer(now, this.#bootstrapPeer(i, now)));
     });

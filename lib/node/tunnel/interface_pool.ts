@@ -9,11 +9,11 @@ export class InterfacePool {
 
   /** Takes the lowest free interface name. */
   take(): string {
-    if (this.#free.length === 0) return `re6stnet${++this.#created}`;
+    if (this.#free.length === 0) return tapName(++this.#created);
     let min = 0;
     for (let i = 1; i < this.#free.length; i++) if (this.#free[i] < this.#free[min]) min = i;
     const [n] = this.#free.splice(min, 1);
-    return `re6stnet${n}`;
+    return tapName(n);
   }
 
   /** Returns an interface name to the pool. */
@@ -26,6 +26,14 @@ export class InterfacePool {
 
   /** Every name made so far (they must all be declared to babeld). */
   created(): string[] {
-    return Array.from({ length: this.#created }, (_, i) => `re6stnet${i + 1}`);
+    return Array.from({ length: this.#created }, (_, i) => tapName(i + 1));
   }
+}
+
+/** TAP names made so far, shared by every pool (a simulator runs 10⁵ of them). */
+const NAMES: string[] = [];
+
+/** `re6stnet<n>`, one string per `n`. */
+function tapName(n: number): string {
+  return NAMES[n] ??= `re6stnet${n}`;
 }

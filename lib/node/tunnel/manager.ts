@@ -31,7 +31,9 @@
  *
  * Queries (no side effects): `nextWake()`, `status()`, `clientPeers()` then `servedPeers()` (the
  * code 5 answer), `interfaces()` (every client TAP name made so far), `servesRevokedClient()`,
- * `counters()` (attempts, failures and losses of client tunnels, for metrics).
+ * `counters()` (attempts, failures and losses of client tunnels, for metrics). A driver that
+ * ticks exactly at the wake times may skip the quiet ones: `quietUntil()` instead of
+ * `nextWake()`, and `skipQuietTicks(now)` before any other event (the simulator does).
  * External IP reports of route-up (§10.8) are the address-discovery shell's business, not the
  * core's; `max_clients` is enforced by OpenVPN (`--max-clients`).
  *
@@ -77,6 +79,9 @@ function setOf<T>(items: Iterable<T> | undefined): ReadonlySet<T> {
   return set.size > 0 ? set : NOTHING;
 }
 const NOTHING: ReadonlySet<never> = new Set();
+
+/** The one dump request (commands are read-only for shells). */
+const REQUEST_DUMP: Command = Object.freeze({ type: "requestDump" });
 
 /** Main refresh period (spec §10.1). */
 export const REFRESH_INTERVAL = 5;
@@ -173,7 +178,8 @@ export class TunnelManager {
   #policy: EndpointPolicy;
   readonly #backoff: BackoffPolicy;
   readonly #pool = new InterfacePool();
-  readonly #gateways: RemoteGateways;
+  /** the `--remote-gateway` route manager; none without gateways (nothing to route) */
+  readonly #gateways: RemoteGateways | undefined;
   #crl: ReadonlySet<bigint>;
 
   /** client tunnels by peer */
@@ -200,7 +206,10 @@ export class TunnelManager {
   #bootstrapPending: "cold" | "island" | undefined;
   #bootstrapAskedAt = 0;
   #nextBootstrapAsk = 0;
-  #out: Command[] = [];
+  /** commands of the event being handled; made on the first one (most events have none) */
+  #out: Command[] | undefined;
+  /** time of the last tick that found nothing to do, if no other event came since; else -1 */
+  #quietSince = -1;
   readonly #counters: TunnelCounters = { attempts: {}, failures: {}, lost: 0 };
 
   constructor(o: TunnelManagerOptions) {
@@ -221,7 +230,7 @@ export class TunnelManager {
       geo: o.geo,
     };
     this.#backoff = o.bootstrapBackoff ?? specBackoff;
-    this.#gateways = new RemoteGateways(o.remoteGateways ?? []);
+    this.#gateways = o.remoteGateways?.length ? new RemoteGateways(o.remoteGateways) : undefined;
     this.#nextRefresh = o.now;
     this.#refreshDeadline = o.now + o.tunnelRefresh;
   }
@@ -243,6 +252,7 @@ export class TunnelManager {
       registryPrefix?: Bits;
     },
   ): void {
+    this.#quietSince = -1;
     this.clientCount = s.clientCount;
     if (s.hello !== undefined) this.timeout = 4 * s.hello;
     if (s.registryPrefix !== undefined) this.#isRegistry = this.prefix === s.registryPrefix;
@@ -261,16 +271,18 @@ export class TunnelManager {
       if (now < this.#dumpRequestedAt + 2 * REFRESH_INTERVAL) return this.#flush();
       this.#dumpPending = false;
     }
-    if (now < this.#nextRefresh) return this.#flush();
+    if (now < this.#nextRefresh) return this.#out === undefined ? NO_COMMANDS : this.#flush();
     if (
       this.#tunnelLost || now >= this.#refreshDeadline || this.#clientKills.size > 0 ||
       this.#serverKills.size > 0 || this.#youngTunnelOnLan(now) || this.#lightAttempt(now)
     ) {
       this.#requestDump(now);
-    } else {
-      this.#nextRefresh = now + REFRESH_INTERVAL;
+      return this.#flush();
     }
-    return this.#flush();
+    this.#nextRefresh = now + REFRESH_INTERVAL;
+    const out = this.#flush();
+    if (out.length === 0 && this.#settled()) this.#quietSince = now;
+    return out;
   }
 
   /** A fresh babel dump (interpreted): advance destructions, refresh, make new tunnels. */
@@ -349,7 +361,7 @@ export class TunnelManager {
     let ifaces = this.#served.get(peer);
     if (!ifaces) this.#served.set(peer, ifaces = new Map());
     ifaces.set(ifname, { serial, since: now });
-    if (ip !== undefined) this.#queue(this.#gateways.add(ip, false));
+    if (ip !== undefined && this.#gateways) this.#queue(this.#gateways.add(ip, false));
     const mine = this.#connections.get(peer);
     if (mine && this.prefix < peer) {
       this.#log.info(`${peer} connected to us while we connect to it: dropping our tunnel`);
@@ -362,7 +374,7 @@ export class TunnelManager {
   clientDisconnected(_now: number, peer: Bits, ifname: string, ip?: string): Command[] {
     const ifaces = this.#served.get(peer);
     if (ifaces?.delete(ifname) && ifaces.size === 0) this.#served.delete(peer);
-    if (ip !== undefined) this.#queue(this.#gateways.remove(ip));
+    if (ip !== undefined && this.#gateways) this.#queue(this.#gateways.remove(ip));
     if (this.#serverKills.get(peer)?.ifname === ifname) this.#serverKills.delete(peer);
     return this.#flush();
   }
@@ -380,7 +392,7 @@ export class TunnelManager {
     if (code === 2) {
       const d = this.#serverKills.get(peer);
       if (d) {
-        if (d.state === "confirmed") this.#out.push({ type: "send", peer, code: 3 });
+        if (d.state === "confirmed") this.#emit({ type: "send", peer, code: 3 });
       } else {
         const ifaces = this.#served.get(peer);
         if (ifaces) {
@@ -446,6 +458,31 @@ export class TunnelManager {
     return this.#dumpPending ? this.#dumpRequestedAt + 2 * REFRESH_INTERVAL : this.#nextRefresh;
   }
 
+  /**
+   * For a driver that ticks exactly at `nextWake()` (the simulator): when `tick` next matters if
+   * no other event comes first. After a tick that found nothing to do with every client tunnel
+   * settled, the ticks every 5 s until the refresh deadline would find nothing either (they only
+   * move the refresh on), so the driver may skip them — provided it calls `skipQuietTicks(now)`
+   * before it delivers any other event. The daemon ticks every second and needs neither.
+   */
+  quietUntil(): number {
+    const since = this.#quietSince;
+    if (since < 0) return this.nextWake();
+    const steps = Math.ceil((this.#refreshDeadline - since) / REFRESH_INTERVAL);
+    return since + REFRESH_INTERVAL * Math.max(1, steps);
+  }
+
+  /**
+   * The skipped quiet ticks before `now` (see `quietUntil`): the refresh moves on to where they
+   * would have put it, the first one of their 5 s steps at or after `now`.
+   */
+  skipQuietTicks(now: number): void {
+    const since = this.#quietSince;
+    if (since < 0) return;
+    const steps = Math.ceil((now - since) / REFRESH_INTERVAL);
+    this.#nextRefresh = since + REFRESH_INTERVAL * Math.max(1, steps);
+  }
+
   /** Client tunnels and served peers. */
   status(): TunnelStatus {
     const clients = [...this.#connections.values()].map((t) => ({
@@ -490,22 +527,29 @@ export class TunnelManager {
 
   // ---------------------------------------------------------------- internals
 
+  /** Ends an event: its commands (any event but a quiet tick ends a quiet spell). */
   #flush(): Command[] {
+    this.#quietSince = -1;
     const out = this.#out;
-    if (out.length === 0) return NO_COMMANDS;
-    this.#out = [];
+    if (out === undefined) return NO_COMMANDS;
+    this.#out = undefined;
     return out;
+  }
+
+  #emit(c: Command): void {
+    if (this.#out === undefined) this.#out = [c];
+    else this.#out.push(c);
   }
 
   /** Queues route commands of the gateway manager (usually none). */
   #queue(cmds: Command[]): void {
-    for (let x = 0; x < cmds.length; x++) this.#out.push(cmds[x]);
+    for (let x = 0; x < cmds.length; x++) this.#emit(cmds[x]);
   }
 
   #requestDump(now: number): void {
     this.#dumpPending = true;
     this.#dumpRequestedAt = now;
-    this.#out.push({ type: "requestDump" });
+    this.#emit(REQUEST_DUMP);
   }
 
   /** When a cold-start registry ask is due again (so that the back-off, not 5 s, paces it). */
@@ -523,6 +567,13 @@ export class TunnelManager {
       timeout: this.timeout,
       random: this.#random,
     });
+  }
+
+  /** True if `#lightAttempt` will go on answering false, without acting, until an event. */
+  #settled(): boolean {
+    if (this.#connections.size >= this.clientCount) return true;
+    if (this.#disconnected > 0 || !this.#distant || this.#distant.remaining === 0) return false;
+    return this.#missing() <= 0;
   }
 
   /** Normal-mode cap (§10.3): 2 tunnels while nobody connects to our servers. */
@@ -550,7 +601,7 @@ export class TunnelManager {
       // all our tunnels are up (e.g. reopened from the cache after a restart): still ensure the
       // session with the registry node, whose setup tells us the network version (statement 33)
       if (dumped && !this.#isRegistry && this.#view.hasRoute(this.#o.registryPrefix)) {
-        this.#out.push({ type: "ensureSession", peer: this.#o.registryPrefix });
+        this.#emit({ type: "ensureSession", peer: this.#o.registryPrefix });
       }
       return;
     }
@@ -569,7 +620,7 @@ export class TunnelManager {
       ) {
         this.#disconnected = 0;
         this.#islandAttempt = this.#askAttempt = 0;
-        this.#out.push({ type: "ensureSession", peer: registry });
+        this.#emit({ type: "ensureSession", peer: registry });
       } else if (this.#disconnected <= now) {
         this.#log.info(
           `No route to registry (${distant.remaining} distant peers, ${view.routed.length} routed)`,
@@ -595,7 +646,7 @@ export class TunnelManager {
       if (address !== undefined) {
         if (this.#makeTunnel(now, peer, address)) count--;
       } else {
-        this.#out.push({ type: "send", peer, code: 1 });
+        this.#emit({ type: "send", peer, code: 1 });
         this.#connecting.add(peer);
         count--;
       }
@@ -627,7 +678,7 @@ export class TunnelManager {
     }
     this.#bootstrapPending = kind;
     this.#bootstrapAskedAt = now;
-    this.#out.push({ type: "requestBootstrapPeer" });
+    this.#emit({ type: "requestBootstrapPeer" });
     return true;
   }
 
@@ -660,8 +711,11 @@ export class TunnelManager {
       drained: false,
     };
     this.#connections.set(peer, t);
-    for (const e of endpoints) {
-      if (e.proto === "udp" || e.proto === "tcp") this.#queue(this.#gateways.add(e.ip, true));
+    const gateways = this.#gateways;
+    if (gateways) {
+      for (const e of endpoints) {
+        if (e.proto === "udp" || e.proto === "tcp") this.#queue(gateways.add(e.ip, true));
+      }
     }
     this.#spawn(now, t);
     return true;
@@ -679,12 +733,12 @@ export class TunnelManager {
     this.#byId.set(t.id, t);
     this.#refreshDeadline = now + this.#o.tunnelRefresh;
     const { id, peer, ifname, index } = t;
-    this.#out.push({ type: "openTunnel", id, peer, ifname, endpoints: t.endpoints, index });
+    this.#emit({ type: "openTunnel", id, peer, ifname, endpoints: t.endpoints, index });
   }
 
   /** §10.7: stop OpenVPN, free the TAP, abort a pending destruction, remove gateway routes. */
   #kill(t: ClientTunnel): void {
-    this.#out.push({ type: "killTunnel", id: t.id, peer: t.peer, ifname: t.ifname });
+    this.#emit({ type: "killTunnel", id: t.id, peer: t.peer, ifname: t.ifname });
     this.#remove(t);
   }
 
@@ -692,10 +746,13 @@ export class TunnelManager {
     this.#connections.delete(t.peer);
     this.#byId.delete(t.id);
     this.#clientKills.delete(t.peer);
-    if (t.drained) this.#out.push({ type: "restoreInterface", ifname: t.ifname });
+    if (t.drained) this.#emit({ type: "restoreInterface", ifname: t.ifname });
     this.#pool.release(t.ifname);
-    for (const e of t.endpoints) {
-      if (e.proto === "udp" || e.proto === "tcp") this.#queue(this.#gateways.remove(e.ip));
+    const gateways = this.#gateways;
+    if (gateways) {
+      for (const e of t.endpoints) {
+        if (e.proto === "udp" || e.proto === "tcp") this.#queue(gateways.remove(e.ip));
+      }
     }
   }
 
@@ -735,7 +792,7 @@ export class TunnelManager {
   /** Starts the graceful destruction (§10.6) of an established client tunnel. */
   #destroy(now: number, t: ClientTunnel): void {
     t.drained = true;
-    this.#out.push({ type: "drainInterface", ifname: t.ifname });
+    this.#emit({ type: "drainInterface", ifname: t.ifname });
     this.#clientKills.set(t.peer, {
       peer: t.peer,
       ifname: t.ifname,
@@ -775,20 +832,20 @@ export class TunnelManager {
     for (const d of this.#clientKills.values()) {
       const step = stepClient(d, this.#view, now, this.timeout);
       if (step === "request") {
-        this.#out.push({ type: "send", peer: d.peer, code: 2 });
+        this.#emit({ type: "send", peer: d.peer, code: 2 });
       } else if (step === "abort") {
         this.#log.info(`Abort destruction of tunnel to ${d.peer}`);
         this.#clientKills.delete(d.peer);
         const t = this.#connections.get(d.peer);
         if (t?.drained) {
           t.drained = false;
-          this.#out.push({ type: "restoreInterface", ifname: t.ifname });
+          this.#emit({ type: "restoreInterface", ifname: t.ifname });
         }
       }
     }
     for (const d of this.#serverKills.values()) {
       const step = stepServer(d, this.#view, now, this.timeout);
-      if (step === "confirm") this.#out.push({ type: "send", peer: d.peer, code: 3 });
+      if (step === "confirm") this.#emit({ type: "send", peer: d.peer, code: 3 });
       else if (step === "forget") this.#serverKills.delete(d.peer);
     }
   }
