@@ -137,6 +137,15 @@ export interface ClientTunnel {
   drained: boolean;
 }
 
+/** A served client on one of our server interfaces (a peer may come on several). */
+interface ServedLink {
+  ifname: string;
+  /** client certificate serial */
+  serial: bigint;
+  /** connection time (seconds) */
+  since: number;
+}
+
 /** Summary of the manager's state for status output and the code 5 answer. */
 export interface TunnelStatus {
   clients: Array<{
@@ -186,7 +195,7 @@ export class TunnelManager {
   readonly #connections = new Map<Bits, ClientTunnel>();
   readonly #byId = new Map<number, ClientTunnel>();
   /** served peers: prefix → server interface → client cert serial and connection time */
-  readonly #served = new Map<Bits, Map<string, { serial: bigint; since: number }>>();
+  readonly #served = new Map<Bits, ServedLink[]>();
   readonly #connecting = new Set<Bits>();
   readonly #clientKills = new Map<Bits, ClientDestruction>();
   readonly #serverKills = new Map<Bits, ServerDestruction>();
@@ -358,9 +367,14 @@ export class TunnelManager {
       this.#log.info(`refusing ${peer}: certificate ${serial} is revoked`);
       return { accept: false, commands: this.#flush() };
     }
-    let ifaces = this.#served.get(peer);
-    if (!ifaces) this.#served.set(peer, ifaces = new Map());
-    ifaces.set(ifname, { serial, since: now });
+    const link: ServedLink = { ifname, serial, since: now };
+    const links = this.#served.get(peer);
+    if (!links) this.#served.set(peer, [link]);
+    else {
+      const at = links.findIndex((l) => l.ifname === ifname);
+      if (at < 0) links.push(link);
+      else links[at] = link;
+    }
     if (ip !== undefined && this.#gateways) this.#queue(this.#gateways.add(ip, false));
     const mine = this.#connections.get(peer);
     if (mine && this.prefix < peer) {
@@ -372,8 +386,12 @@ export class TunnelManager {
 
   /** A served client left `ifname`; a server-side destruction on it is forgotten. */
   clientDisconnected(_now: number, peer: Bits, ifname: string, ip?: string): Command[] {
-    const ifaces = this.#served.get(peer);
-    if (ifaces?.delete(ifname) && ifaces.size === 0) this.#served.delete(peer);
+    const links = this.#served.get(peer);
+    const at = links ? links.findIndex((l) => l.ifname === ifname) : -1;
+    if (at >= 0) {
+      if (links!.length === 1) this.#served.delete(peer);
+      else links!.splice(at, 1);
+    }
     if (ip !== undefined && this.#gateways) this.#queue(this.#gateways.remove(ip));
     if (this.#serverKills.get(peer)?.ifname === ifname) this.#serverKills.delete(peer);
     return this.#flush();
@@ -394,10 +412,14 @@ export class TunnelManager {
       if (d) {
         if (d.state === "confirmed") this.#emit({ type: "send", peer, code: 3 });
       } else {
-        const ifaces = this.#served.get(peer);
-        if (ifaces) {
-          const ifname: string = ifaces.keys().next().value!;
-          this.#serverKills.set(peer, { peer, ifname, state: "waiting", since: now });
+        const links = this.#served.get(peer);
+        if (links) {
+          this.#serverKills.set(peer, {
+            peer,
+            ifname: links[0].ifname,
+            state: "waiting",
+            since: now,
+          });
         }
       }
     } else {
@@ -438,8 +460,8 @@ export class TunnelManager {
 
   /** True if a client we serve is revoked (the daemon then restarts, §7.4). */
   servesRevokedClient(): boolean {
-    for (const ifaces of this.#served.values()) {
-      for (const { serial } of ifaces.values()) if (this.#crl.has(serial)) return true;
+    for (const links of this.#served.values()) {
+      for (const { serial } of links) if (this.#crl.has(serial)) return true;
     }
     return false;
   }
@@ -493,8 +515,8 @@ export class TunnelManager {
       proto: t.endpoints[t.index].proto,
       since: t.startedAt,
     }));
-    const served = [...this.#served].flatMap(([peer, ifaces]) =>
-      [...ifaces].map(([ifname, { since }]) => ({
+    const served = [...this.#served].flatMap(([peer, links]) =>
+      links.map(({ ifname, since }) => ({
         peer,
         ifname,
         since,
@@ -759,8 +781,9 @@ export class TunnelManager {
   /** §10.5: pick the established client tunnel routing the fewest nodes. */
   #chooseTunnelToDestroy(now: number): void {
     const candidates: ClientTunnel[] = [];
+    const kills = this.#clientKills;
     for (const t of this.#connections.values()) {
-      if (t.serial !== undefined && !this.#clientKills.has(t.peer)) candidates.push(t);
+      if (t.serial !== undefined && (kills.size === 0 || !kills.has(t.peer))) candidates.push(t);
     }
     const threshold = this.#served.size > 0 || this.#disconnected !== 0
       ? this.clientCount
