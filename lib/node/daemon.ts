@@ -41,7 +41,12 @@ import { AddressBook } from "./address_book.ts";
 import { OwnCountry } from "./own_country.ts";
 import { type CountryDatabase, databaseFromEnvironment } from "../geoip/country.ts";
 import { parseAddresses } from "../wire/address.ts";
-import { babeldArgs, babelSocketPath } from "./babel/args.ts";
+import {
+  type BabelArgsOptions,
+  babeldArgs,
+  babelInterfaceDefaults,
+  babelSocketPath,
+} from "./babel/args.ts";
 import { gossipTargets } from "./babel/interpret.ts";
 import { EMPTY_VIEW, type RoutingView } from "./babel/view.ts";
 import { BabelSupervisor } from "./babel_supervisor.ts";
@@ -450,25 +455,28 @@ class Daemon {
       const clientIfaces = o.client
         ? [CLIENT_MODE_IFACE]
         : Array.from({ length: core.clientCount }, (_, i) => `re6stnet${i + 1}`);
+      const commandLine: BabelArgsOptions = {
+        hello: p.hello,
+        logDir: absolute(o.log),
+        stateDir: absolute(o.state),
+        runDir: absolute(o.run),
+        network: bitsToCidr(network),
+        myIp,
+        subnetLen: subnet.length,
+        babelDefault: p.babelDefault,
+        hmacSign: p.hmacSign,
+        hmacAccept: p.hmacAccept,
+        ipv4: v4 ? babelIpv4(v4.assignment) : undefined,
+        gateway: o.gateway,
+        subtrees,
+        extraArgs: o.babeldArgs,
+        tunnelInterfaces: [...serverIfaces, ...clientIfaces],
+        lanInterfaces: o.interfaces,
+      };
       return {
-        args: babeldArgs({
-          hello: p.hello,
-          logDir: absolute(o.log),
-          stateDir: absolute(o.state),
-          runDir: absolute(o.run),
-          network: bitsToCidr(network),
-          myIp,
-          subnetLen: subnet.length,
-          babelDefault: p.babelDefault,
-          hmacSign: p.hmacSign,
-          hmacAccept: p.hmacAccept,
-          ipv4: v4 ? babelIpv4(v4.assignment) : undefined,
-          gateway: o.gateway,
-          subtrees,
-          extraArgs: o.babeldArgs,
-          tunnelInterfaces: [...serverIfaces, ...clientIfaces],
-          lanInterfaces: o.interfaces,
-        }),
+        args: babeldArgs(commandLine),
+        // drained/restored TAPs are declared at run time: they need the current keys too
+        interfaceDefaults: babelInterfaceDefaults(commandLine),
         socketPath: babelSocketPath(absolute(o.run)),
         outputFile: `${absolute(o.log)}/babeld.out`,
       };

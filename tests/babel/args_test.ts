@@ -1,6 +1,12 @@
 /** babeld command line (spec §11.1 adapted to stock babeld 1.12.1). */
 import assert from "node:assert/strict";
-import { type BabelArgsOptions, babeldArgs, babelStatements } from "../../lib/node/babel/args.ts";
+import {
+  type BabelArgsOptions,
+  babeldArgs,
+  babelInterfaceDefaults,
+  babelInterfaceStatement,
+  babelStatements,
+} from "../../lib/node/babel/args.ts";
 
 const DEFAULT = "max-rtt-penalty 5000 rtt-max 500 rtt-decay 125";
 
@@ -158,4 +164,50 @@ Deno.test("babeld args: no tunnels, no LAN, empty babel_default", () => {
   assert.ok(!statements(args).some((s) => s.startsWith("default")));
   assert.equal(args.at(-1), "lo");
   assert.ok(!statements(args).some((s) => s.startsWith("interface ")));
+});
+
+Deno.test("babeld args: run-time interface statements repeat the default options", () => {
+  const stmt = (over: Partial<BabelArgsOptions>, ifname: string, rxcost?: number) =>
+    babelInterfaceStatement(ifname, babelInterfaceDefaults(opts(over)), { tunnel: true, rxcost });
+  // the `default` statement and the run-time statements carry the same options
+  for (const over of [{}, { hmacSign: K1 }, { hmacSign: K1, hmacAccept: K2 }]) {
+    const def = babelStatements(opts(over)).find((s) => s.startsWith("default "));
+    assert.equal(def, `default ${babelInterfaceDefaults(opts(over))}`);
+  }
+  // drain and restore of a client TAP, strict HMAC: signed, babel_default kept
+  assert.equal(
+    stmt({ hmacSign: K1 }, "re6stnet1", 4000),
+    `interface re6stnet1 ${DEFAULT} key sign type tunnel rxcost 4000`,
+  );
+  assert.equal(
+    stmt({ hmacSign: K1 }, "re6stnet1"),
+    `interface re6stnet1 ${DEFAULT} key sign type tunnel`,
+  );
+  // rotation phases: accept-bad-signatures as in `default`
+  assert.equal(
+    stmt({ hmacSign: K2, hmacAccept: K1 }, "re6stnet2", 4000),
+    `interface re6stnet2 ${DEFAULT} key sign accept-bad-signatures true type tunnel rxcost 4000`,
+  );
+  assert.equal(
+    stmt({ hmacSign: K1, hmacAccept: new Uint8Array() }, "re6stnet2"),
+    `interface re6stnet2 ${DEFAULT} key sign accept-bad-signatures true type tunnel`,
+  );
+  // no HMAC (absent or empty sign key): only babel_default
+  assert.equal(
+    stmt({}, "re6stnet1", 4000),
+    `interface re6stnet1 ${DEFAULT} type tunnel rxcost 4000`,
+  );
+  assert.equal(
+    stmt({ hmacSign: new Uint8Array() }, "re6stnet1"),
+    `interface re6stnet1 ${DEFAULT} type tunnel`,
+  );
+  // nothing at all: the bare statement
+  assert.equal(babelInterfaceDefaults(opts({ babelDefault: " " })), "");
+  assert.equal(
+    stmt({ babelDefault: "" }, "re6stnet1", 4000),
+    "interface re6stnet1 type tunnel rxcost 4000",
+  );
+  assert.equal(babelInterfaceStatement("eth1", ""), "interface eth1");
+  assert.equal(babelInterfaceDefaults(opts({ babelDefault: "", hmacSign: K1 })), "key sign");
+  assert.throws(() => babelInterfaceDefaults(opts({ hmacSign: new Uint8Array(33) })), /32 bytes/);
 });

@@ -3,7 +3,12 @@
  * through the real socket client: the routing half of a re6st node, for namespaced tests.
  * Node subnets are `2001:db8:42:<n>::/64` inside network `2001:db8:42::/48`.
  */
-import { type BabelArgsOptions, babeldArgs, babelSocketPath } from "../../lib/node/babel/args.ts";
+import {
+  type BabelArgsOptions,
+  babeldArgs,
+  babelInterfaceDefaults,
+  babelSocketPath,
+} from "../../lib/node/babel/args.ts";
 import { BabeldProcess } from "../../lib/node/babel/process.ts";
 import type { BabelDump, BabelRoute } from "../../lib/node/babel/types.ts";
 import type { Host, TestNet } from "./harness.ts";
@@ -64,6 +69,7 @@ export async function startBabelNode(
   const socketPath = babelSocketPath(dir);
   const babeld = await BabeldProcess.start({
     args,
+    interfaceDefaults: babelInterfaceDefaults(opts),
     socketPath,
     outputFile: `${logDir}/output.log`,
     ns: host.ns,

@@ -1,7 +1,8 @@
 /**
  * Stock babeld 1.12 driven by the babeld shell (args builder, socket client, process control)
  * in namespaces: routes learnt and seen through the dump, run-time interfaces, draining a link
- * with `flush interface` + rxcost, HMAC (statement 71, routing part), every command line the
+ * with `flush interface` + rxcost (also under HMAC: the re-declared interface keeps signing),
+ * HMAC (statement 71, routing part), every command line and run-time interface statement the
  * builder can produce accepted.
  */
 import assert from "node:assert/strict";
@@ -182,6 +183,61 @@ Deno.test("statement 71 (routing part): babelds with the same HMAC key exchange 
   });
 });
 
+Deno.test("babel HMAC: a drained then restored tunnel keeps signing (strict peer keeps it)", async () => {
+  if (!canRunNetTests("babel hmac drain")) return;
+  await withNet("babel hmac drain", async (net) => {
+    const [a, b] = await Promise.all(["a", "b"].map((h) => net.host(h)));
+    await net.link(a, b); // eth0 - eth0
+    await net.link(a, b); // eth1 - eth1
+    // Both links are declared as the daemon declares its TAPs: `interface X type tunnel`.
+    const over = { hello: 2, hmacSign: K1, tunnelInterfaces: ["eth0", "eth1"] };
+    const A = await startBabelNode(net, a, 1, [], over);
+    const B = await startBabelNode(net, b, 2, [], over);
+    const heard = (ifname: string, ok: (txcost: number) => boolean) => (d: BabelDump) =>
+      d.neighbours.some((n) => n.ifname === ifname && n.reach !== 0 && ok(n.txcost));
+    const normal = (c: number) => c < 4000;
+    const both = (d: BabelDump) => heard("eth0", normal)(d) && heard("eth1", normal)(d);
+    const dA = await dumpUntil(A, (d) => has(B)(d) && both(d), "route to b and two neighbours");
+    await dumpUntil(B, (d) => has(A)(d) && both(d), "route to a and two neighbours");
+    const x = installedRoute(dA, B.subnet)!.ifname;
+    const y = x === "eth0" ? "eth1" : "eth0";
+    // What the executor sends (lib/node/executor.ts, drainInterface / restoreInterface).
+    const drain = async (n: BabelNode, ifname: string) => {
+      await n.babeld.socket.flushInterface(ifname);
+      await n.babeld.socket.addInterface(ifname, { tunnel: true, rxcost: 4000 });
+    };
+    const restore = async (n: BabelNode, ifname: string) => {
+      await n.babeld.socket.flushInterface(ifname);
+      await n.babeld.socket.addInterface(ifname, { tunnel: true });
+    };
+
+    await drain(A, x);
+    await dumpUntil(A, (d) => installedRoute(d, B.subnet)?.ifname === y, `a: route to b via ${y}`);
+    await dumpUntil(B, (d) => installedRoute(d, A.subnet)?.ifname === y, `b: route to a via ${y}`);
+    // b (strict on K1) still hears a on x: a's hellos and IHUs on the re-declared x are signed,
+    // and they carry the drain cost.
+    await dumpUntil(B, heard(x, (c) => c >= 4000 && c < 65535), `b: a still heard on ${x}, cost`);
+    await dumpUntil(A, heard(x, (c) => c < 65535), `a: b still heard on ${x}`);
+
+    await restore(A, x);
+    await dumpUntil(B, heard(x, normal), `b: a heard on ${x} at normal cost again`);
+    await dumpUntil(A, heard(x, normal), `a: b heard on ${x} at normal cost again`);
+    // x carries the routes again: drained y sends them back to x, at a normal metric.
+    await drain(A, y);
+    const back = (n: BabelNode) => (d: BabelDump) => {
+      const r = installedRoute(d, n.subnet);
+      return r?.ifname === x && r.metric < 4000;
+    };
+    await dumpUntil(A, back(B), `a: route to b back on ${x}`);
+    await dumpUntil(B, back(A), `b: route to a back on ${x}`);
+    const m = await net.allPairsPing6(
+      [{ host: a, address: A.ip }, { host: b, address: B.ip }],
+      10_000,
+    );
+    assert.ok(m.complete, JSON.stringify(m));
+  });
+});
+
 Deno.test("babel HMAC rotation on stock babeld: accept-bad-signatures bridges K1 and K2 signers", async () => {
   if (!canRunNetTests("babel hmac rotation")) return;
   await withNet("babel hmac rotation", async (net) => {
@@ -226,6 +282,11 @@ Deno.test("stock babeld 1.12 accepts every command line the builder produces", a
         tunnelInterfaces: ["re6stnet-udp", "re6stnet0"],
         extraArgs: ["-C", "smoothing-half-life 4"],
       });
+      // the run-time statements of a drain and a restore (with the `default` options) too
+      await node.babeld.socket.flushInterface("re6stnet0");
+      await node.babeld.socket.addInterface("re6stnet0", { tunnel: true, rxcost: 4000 });
+      await node.babeld.socket.flushInterface("re6stnet0");
+      await node.babeld.socket.addInterface("re6stnet0", { tunnel: true });
       const d = await node.babeld.socket.dump();
       assert.deepEqual(
         d.interfaces.map((f) => [f.name, f.up]).sort(),

@@ -73,6 +73,56 @@ function hex(key: Uint8Array): string {
   return Array.from(key, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
+function checkSignKey(key: Uint8Array): void {
+  if (key.length > 32) {
+    throw new Error(`babel HMAC sign key must be at most 32 bytes, got ${key.length}`);
+  }
+}
+
+/**
+ * The per-interface options of babeld's `default` statement: `babel_default`, then with an HMAC
+ * sign key `key sign` (and `accept-bad-signatures true` while an accept key exists). Empty when
+ * there are none.
+ */
+export function babelInterfaceDefaults(
+  o: Pick<BabelArgsOptions, "babelDefault" | "hmacSign" | "hmacAccept">,
+): string {
+  const def = [o.babelDefault.trim()];
+  if (o.hmacSign?.length) {
+    checkSignKey(o.hmacSign);
+    def.push("key sign");
+    if (o.hmacAccept !== undefined) def.push("accept-bad-signatures true");
+  }
+  return def.filter((d) => d).join(" ");
+}
+
+/** What an interface statement declares besides the `default` options. */
+export interface BabelInterfaceOptions {
+  /** `type tunnel` */
+  tunnel?: boolean;
+  rxcost?: number;
+}
+
+/**
+ * The `interface` statement declaring `name` at run time (babeld's socket). Stock babeld 1.12
+ * merges its `default` statement only into the interfaces known when it starts; an interface
+ * declared later through the socket (a drained or restored TAP, spec §10.6) gets only the options
+ * of its own statement, so `defaults` (`babelInterfaceDefaults` of the running babeld) are
+ * repeated in it: without them the interface would send unsigned packets, which strict HMAC
+ * peers drop. The interface's own options come last and win, as over `default` at start.
+ */
+export function babelInterfaceStatement(
+  name: string,
+  defaults: string,
+  o: BabelInterfaceOptions = {},
+): string {
+  const words = ["interface", name];
+  if (defaults.trim()) words.push(defaults.trim());
+  if (o.tunnel) words.push("type tunnel");
+  if (o.rxcost !== undefined) words.push(`rxcost ${o.rxcost}`);
+  return words.join(" ");
+}
+
 /** The `-C` statements, in spec order (without the `-C`). */
 export function babelStatements(o: BabelArgsOptions): string[] {
   const [netAddr, netLenText] = o.network.split("/");
@@ -82,16 +132,12 @@ export function babelStatements(o: BabelArgsOptions): string[] {
     "redistribute local deny",
     `redistribute ip ${o.myIp}/${o.subnetLen} eq ${o.subnetLen}`,
   ];
-  let def = o.babelDefault.trim();
   if (o.hmacSign?.length) {
-    if (o.hmacSign.length > 32) {
-      throw new Error(`babel HMAC sign key must be at most 32 bytes, got ${o.hmacSign.length}`);
-    }
+    checkSignKey(o.hmacSign);
     s.push(`key type blake2s128 id sign value ${hex(o.hmacSign)}`);
-    def += " key sign";
-    if (o.hmacAccept !== undefined) def += " accept-bad-signatures true";
   }
-  if (def) s.push(`default ${def.trim()}`);
+  const def = babelInterfaceDefaults(o);
+  if (def) s.push(`default ${def}`);
   if (o.ipv4) s.push(`redistribute ip ${o.ipv4.ip}/${o.ipv4.len} eq ${o.ipv4.len}`);
   if (o.gateway) {
     s.push(`redistribute ip ::/0 eq 0 src-prefix ${net}`);

@@ -16,6 +16,11 @@ export interface BabeldStartOptions {
   args: string[];
   /** its `-G` socket path */
   socketPath: string;
+  /**
+   * the options of its `default` statement (`babelInterfaceDefaults` of the same options as
+   * `args`), for the interfaces its socket declares at run time
+   */
+  interfaceDefaults?: string;
   /** file receiving babeld's stdout/stderr (start-up errors; the routing log is `-L`) */
   outputFile: string;
   /** network namespace to run in (tests, demo) */
@@ -55,7 +60,7 @@ export class BabeldProcess {
       logFile: o.outputFile,
       ns: o.ns,
     });
-    const socket = new BabelSocket(o.socketPath);
+    const socket = new BabelSocket(o.socketPath, { interfaceDefaults: o.interfaceDefaults });
     const me = new BabeldProcess(proc, socket);
     try {
       await waitFor(async () => {

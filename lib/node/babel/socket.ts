@@ -6,6 +6,7 @@
  * When the connection breaks (babeld restarted), the next request reconnects.
  */
 import { logger } from "../../log.ts";
+import { type BabelInterfaceOptions, babelInterfaceStatement } from "./args.ts";
 import { parseDump } from "./dump_parser.ts";
 import type { BabelDump } from "./types.ts";
 
@@ -42,6 +43,11 @@ export interface BabelSocketOptions {
   connectTimeoutMs?: number;
   /** bound on one request's reply (default 5000 ms) */
   replyTimeoutMs?: number;
+  /**
+   * options of the running babeld's `default` statement (`babelInterfaceDefaults`), repeated in
+   * every interface declared at run time (default none)
+   */
+  interfaceDefaults?: string;
 }
 
 /** Splits a byte stream into lines. */
@@ -110,7 +116,11 @@ export class BabelSocket {
 
   constructor(path: string, opts: BabelSocketOptions = {}) {
     this.path = path;
-    this.opts = { connectTimeoutMs: 5000, replyTimeoutMs: 5000, ...opts };
+    this.opts = {
+      connectTimeoutMs: opts.connectTimeoutMs ?? 5000,
+      replyTimeoutMs: opts.replyTimeoutMs ?? 5000,
+      interfaceDefaults: opts.interfaceDefaults ?? "",
+    };
   }
 
   /** Connects (if not connected) and returns babeld's greeting. */
@@ -135,12 +145,12 @@ export class BabelSocket {
     }
   }
 
-  /** Adds (or re-declares) interface `name` at run time. */
-  addInterface(name: string, opts: { tunnel?: boolean; rxcost?: number } = {}): Promise<void> {
-    let line = `interface ${name}`;
-    if (opts.tunnel) line += " type tunnel";
-    if (opts.rxcost !== undefined) line += ` rxcost ${opts.rxcost}`;
-    return this.configure(line);
+  /**
+   * Adds (or re-declares) interface `name` at run time, with the `default` options babeld was
+   * started with (`interfaceDefaults`; babeld does not apply them to run-time interfaces).
+   */
+  addInterface(name: string, opts: BabelInterfaceOptions = {}): Promise<void> {
+    return this.configure(babelInterfaceStatement(name, this.opts.interfaceDefaults, opts));
   }
 
   /** Drops interface `name` (its neighbours and routes go at once). */
