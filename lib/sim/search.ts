@@ -151,6 +151,9 @@ export function components(
   }
 }
 
+/** Slots of `Reach`'s table of answers for the current graph version. */
+const MEMO_SLOTS = 4096;
+
 /** Witness paths per generation: `Reach` keeps the last 8192 to 16384 it found. */
 const WITNESS_GENERATION = 8192;
 
@@ -167,14 +170,21 @@ export class Reach {
   readonly #qa: Int32Array;
   readonly #qb: Int32Array;
   #stamp = 0;
-  /** answers for the graph version they were computed at (one dump asks the same pair often) */
-  readonly #memo = new Map<number, boolean>();
+  /**
+   * Answers for the graph version they were computed at (one dump asks the same pair often): a
+   * direct-mapped table, slot = question mod its size, valid while its stamp is the current one
+   * (no allocation per answer, and a new version only bumps the stamp).
+   */
+  readonly #memoKey = new Float64Array(MEMO_SLOTS);
+  readonly #memoStamp = new Int32Array(MEMO_SLOTS);
+  readonly #memoAnswer = new Uint8Array(MEMO_SLOTS);
+  #memoCurrent = 0;
   #memoGraph: TunnelGraph | undefined;
   #memoVersion = -1;
   /** per question: the nodes of a path that answered it "yes" */
-  #witness = new Map<number, Int32Array>();
+  #witness = new Map<number, number[]>();
   /** the generation before (looked up too; dropped when the current one is full) */
-  #olderWitness = new Map<number, Int32Array>();
+  #olderWitness = new Map<number, number[]>();
 
   constructor(n: number) {
     this.#mark = new Int32Array(n);
@@ -186,15 +196,21 @@ export class Reach {
   reaches(g: TunnelGraph, a: number, b: number, clean: boolean): boolean {
     if (a === b) return true;
     if (g !== this.#memoGraph || g.version !== this.#memoVersion) {
-      this.#memo.clear();
+      if (++this.#memoCurrent > 0x3ffffff0) {
+        this.#memoStamp.fill(0);
+        this.#memoCurrent = 1;
+      }
       if (g !== this.#memoGraph) this.#witness = this.#olderWitness = new Map();
       this.#memoGraph = g;
       this.#memoVersion = g.version;
     }
     const pair = (a < b ? a * g.n + b : b * g.n + a) * 2;
     const key = pair + (clean ? 1 : 0);
-    let known = this.#memo.get(key);
-    if (known === undefined) {
+    const slot = key % MEMO_SLOTS;
+    let known: boolean;
+    if (this.#memoStamp[slot] === this.#memoCurrent && this.#memoKey[slot] === key) {
+      known = this.#memoAnswer[slot] === 1;
+    } else {
       // a path of normal tunnels also answers the question over all tunnels
       known = this.#witnessed(g, key, clean) || (!clean && this.#witnessed(g, pair + 1, false));
       if (!known) {
@@ -208,7 +224,9 @@ export class Reach {
           this.#witness.set(key, found);
         }
       }
-      this.#memo.set(key, known);
+      this.#memoStamp[slot] = this.#memoCurrent;
+      this.#memoKey[slot] = key;
+      this.#memoAnswer[slot] = known ? 1 : 0;
     }
     return known;
   }
@@ -220,7 +238,7 @@ export class Reach {
   }
 
   /** The nodes of a path from `a` to `b`, or undefined if there is none. */
-  #search(g: TunnelGraph, a: number, b: number, clean: boolean): Int32Array | undefined {
+  #search(g: TunnelGraph, a: number, b: number, clean: boolean): number[] | undefined {
     if (this.#stamp > 0x3ffffff0) {
       this.#mark.fill(0);
       this.#stamp = 0;
@@ -270,22 +288,18 @@ export class Reach {
   }
 
   /** The path a … u, v … b of a search whose two sides met on the tunnel u–v. */
-  #path(u: number, v: number): Int32Array {
+  #path(u: number, v: number): number[] {
     const parent = this.#parent;
-    let lenA = 0, lenB = 0;
-    for (let x = u; x >= 0; x = parent[x]) lenA++;
-    for (let x = v; x >= 0; x = parent[x]) lenB++;
-    const path = new Int32Array(lenA + lenB);
-    let i = lenA - 1;
-    for (let x = u; x >= 0; x = parent[x]) path[i--] = x;
-    i = lenA;
-    for (let x = v; x >= 0; x = parent[x]) path[i++] = x;
+    const path: number[] = [];
+    for (let x = u; x >= 0; x = parent[x]) path.push(x);
+    path.reverse();
+    for (let x = v; x >= 0; x = parent[x]) path.push(x);
     return path;
   }
 }
 
 /** True if every step of `path` is still an established tunnel (a normal one with `clean`). */
-function holds(g: TunnelGraph, path: Int32Array, clean: boolean): boolean {
+function holds(g: TunnelGraph, path: readonly number[], clean: boolean): boolean {
   const cap = g.cap, adjNode = g.adjNode, adjEdge = g.adjEdge, degree = g.degree;
   const drained = g.drained;
   for (let i = 1; i < path.length; i++) {
