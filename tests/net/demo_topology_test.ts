@@ -31,25 +31,15 @@ import {
   waitFor,
   withNet,
 } from "./harness.ts";
+import { openvpnClients, processesOf, testOverlay } from "./test_overlay.ts";
 
 const CONVERGE_MS = 120_000;
 /** How nft prints the IP protocol of miniupnpd's DNAT rules (`@nh,72,8 0x6`). */
 const IP_PROTO: Record<string, string> = { tcp: "0x6", udp: "0x11" };
 
-/** Every PID of a namespace. */
-async function pidsOf(ns: string): Promise<number[]> {
-  const out = await run(["ip", "netns", "pids", ns]);
-  return out.split("\n").filter((l) => /^\d+$/.test(l)).map(Number);
-}
-
 /** Command lines of the OpenVPN client tunnels running in a namespace. */
 async function clientTunnels(ns: string): Promise<string[]> {
-  const found = [];
-  for (const pid of await pidsOf(ns)) {
-    const argv = (await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "")).split("\0");
-    if (argv[0].endsWith("openvpn") && argv.includes("--client")) found.push(argv.join(" "));
-  }
-  return found;
+  return (await openvpnClients(ns)).map(({ argv }) => argv.join(" "));
 }
 
 /** Last advertised address the node logged (`our address: …`). */
@@ -91,13 +81,7 @@ async function build(net: TestNet): Promise<Demo> {
   const natA = await net.nat(gwA, swA, internet, { upnp: true });
   const natC = await net.nat(gwC, swC, internet);
 
-  const overlay = await Overlay.create({
-    dir: net.tmpDir,
-    logDir: net.logDir,
-    spawn: (host, argv, opts) => net.spawn(host as Host, argv, opts),
-    hello: 4,
-    clientCount: 2,
-    tunnelRefresh: 100,
+  const overlay = await testOverlay(net, {
     // every node bootstraps from the registry node at first: let it serve them all
     maxClients: 10,
   });
@@ -173,7 +157,7 @@ Deno.test("demo topology: NAT with UPnP, routed LAN, NAT without UPnP, crash, re
     // a machine crash
     const b2 = node("b2");
     await b2.stop("SIGKILL");
-    for (const pid of await pidsOf(b2.host.ns)) Deno.kill(pid, "SIGKILL");
+    for (const { pid } of await processesOf(b2.host.ns)) Deno.kill(pid, "SIGKILL");
     await b2.start();
     await allPairs(d, "b2 crashed and restarted");
 

@@ -17,6 +17,7 @@ import { Overlay, type OverlayNode } from "../../lib/demo/overlay.ts";
 import { matrixTable, watchConvergence } from "../../lib/demo/reachability.ts";
 import { run } from "../../lib/netns/exec.ts";
 import { canRunNetTests, type Host, type TestNet, waitFor, withNet } from "./harness.ts";
+import { openvpnClientRemotes, testOverlay } from "./test_overlay.ts";
 
 const NET1 = "2001:db8:42::/48", NET2 = "2001:db8:43::/48";
 
@@ -31,15 +32,7 @@ async function startWith(net: TestNet, node: OverlayNode, extra: string[]): Prom
 async function overlay(net: TestNet, name: string, network: string): Promise<Overlay> {
   const dir = `${net.tmpDir}/${name}`, logDir = `${net.logDir}/${name}`;
   await Deno.mkdir(logDir, { recursive: true });
-  return await Overlay.create({
-    dir,
-    logDir,
-    network,
-    spawn: (host, argv, opts) => net.spawn(host as Host, argv, opts),
-    hello: 4,
-    clientCount: 2,
-    tunnelRefresh: 100,
-  });
+  return await testOverlay(net, { dir, logDir, network });
 }
 
 const targets = (nodes: OverlayNode[]) =>
@@ -49,16 +42,9 @@ async function routes6(node: OverlayNode): Promise<string> {
   return await run(["ip", "-6", "route", "show"], { ns: node.host.ns });
 }
 
-/** Command lines of the node's OpenVPN client tunnels. */
-async function clientRemotes(node: OverlayNode): Promise<string[]> {
-  const out = await run(["ip", "netns", "pids", node.host.ns]);
-  const remotes = [];
-  for (const pid of out.split("\n").filter((l) => /^\d+$/.test(l))) {
-    const argv = (await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "")).split("\0");
-    const i = argv.indexOf("--remote");
-    if (argv[0].endsWith("openvpn") && i >= 0) remotes.push(argv[i + 1]);
-  }
-  return remotes;
+/** Remote IPs of the node's OpenVPN client tunnels. */
+function clientRemotes(node: OverlayNode): Promise<string[]> {
+  return openvpnClientRemotes(node.host.ns);
 }
 
 Deno.test("lan: -i routes over the LAN without a tunnel; another network's routes stay out; gateway from NET", async () => {

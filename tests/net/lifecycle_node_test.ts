@@ -16,7 +16,7 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { Overlay, type OverlayNode } from "../../lib/demo/overlay.ts";
+import type { OverlayNode } from "../../lib/demo/overlay.ts";
 import { tryRun } from "../../lib/netns/exec.ts";
 import { loadCaSigner } from "../../lib/pki/ca.ts";
 import { parseNodeCertificate } from "../../lib/pki/certificate.ts";
@@ -32,6 +32,7 @@ import {
   waitFor,
   withNet,
 } from "./harness.ts";
+import { testOverlay } from "./test_overlay.ts";
 
 const DAY = 86_400_000;
 
@@ -40,15 +41,7 @@ async function network(net: TestNet, n: number, registryArgs: string[] = []) {
   const hosts: Host[] = [await net.host("registry")];
   for (let i = 1; i <= n; i++) hosts.push(await net.host(`node${i}`));
   const sw = await net.switch("lan", hosts);
-  const overlay = await Overlay.create({
-    dir: net.tmpDir,
-    logDir: net.logDir,
-    spawn: (host, argv, opts) => net.spawn(host as Host, argv, opts),
-    hello: 4,
-    clientCount: 2,
-    tunnelRefresh: 100,
-    registryArgs,
-  });
+  const overlay = await testOverlay(net, { registryArgs });
   const ip = (h: Host) => sw.members.get(h)!.ip;
   const registry = await overlay.startRegistry(hosts[0], ip(hosts[0]));
   await registry.start();

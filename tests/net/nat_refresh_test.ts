@@ -14,11 +14,11 @@
  * - after each replacement every node pings every other node's re6st address.
  */
 import assert from "node:assert/strict";
-import { Overlay, type OverlayNode } from "../../lib/demo/overlay.ts";
+import type { OverlayNode } from "../../lib/demo/overlay.ts";
 import { matrixTable, watchConvergence } from "../../lib/demo/reachability.ts";
-import { run } from "../../lib/netns/exec.ts";
 import { cnToBits } from "../../lib/wire/prefix.ts";
 import { canRunNetTests, type Host, withNet } from "./harness.ts";
+import { openvpnClients, testOverlay } from "./test_overlay.ts";
 
 const TUNNEL_REFRESH = 20;
 const CONVERGE_MS = 120_000;
@@ -28,14 +28,10 @@ const WATCH_MS = 360_000;
 
 /** The node's OpenVPN client tunnels: pid → peer CN (`--verify-x509-name`). */
 async function clientTunnels(node: OverlayNode): Promise<Map<number, string>> {
-  const out = await run(["ip", "netns", "pids", node.host.ns]);
   const found = new Map<number, string>();
-  for (const pid of out.split("\n").filter((l) => /^\d+$/.test(l)).map(Number)) {
-    const argv = (await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "")).split("\0");
+  for (const { pid, argv } of await openvpnClients(node.host.ns)) {
     const i = argv.indexOf("--verify-x509-name");
-    if (argv[0].endsWith("openvpn") && argv.includes("--client") && i >= 0) {
-      found.set(pid, argv[i + 1]);
-    }
+    if (i >= 0) found.set(pid, argv[i + 1]);
   }
   return found;
 }
@@ -58,12 +54,7 @@ Deno.test("statement 48: behind NAT without UPnP, at most 2 client tunnels, repl
     const lanC = await net.switch("lan-c", [gwC, c1Host]);
     await net.nat(gwC, lanC, internet);
 
-    const overlay = await Overlay.create({
-      dir: net.tmpDir,
-      logDir: net.logDir,
-      spawn: (host, argv, opts) => net.spawn(host as Host, argv, opts),
-      hello: 4,
-      clientCount: 2,
+    const overlay = await testOverlay(net, {
       tunnelRefresh: TUNNEL_REFRESH,
       // every node bootstraps from the registry node at first: let it serve them all
       maxClients: 10,

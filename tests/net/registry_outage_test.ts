@@ -10,10 +10,10 @@
  * restarted from their cache while the registry is stopped.
  */
 import assert from "node:assert/strict";
-import { Overlay } from "../../lib/demo/overlay.ts";
 import { matrixTable, watchConvergence } from "../../lib/demo/reachability.ts";
 import { tryRun } from "../../lib/netns/exec.ts";
 import { canRunNetTests, type Host, waitFor, withNet } from "./harness.ts";
+import { testOverlay } from "./test_overlay.ts";
 
 /** The node's retry period after a failed fetch of a newer version (spec §7.5). */
 const RETRY_S = 300;
@@ -28,12 +28,7 @@ Deno.test("statement 34: registry down ⇒ nodes route with cached parameters an
     for (const name of ["registry", "n1", "n2", "n3"]) hosts.push(await net.host(name));
     const sw = await net.switch("lan", hosts);
     const ip = (h: Host) => sw.members.get(h)!.ip;
-    const overlay = await Overlay.create({
-      dir: net.tmpDir,
-      logDir: net.logDir,
-      spawn: (host, argv, opts) => net.spawn(host as Host, argv, opts),
-      hello: 4,
-      clientCount: 2,
+    const overlay = await testOverlay(net, {
       // a node whose client tunnels are all up meets the registry node's session (and so the
       // version) at its next tunnel refresh dump
       tunnelRefresh: TUNNEL_REFRESH,

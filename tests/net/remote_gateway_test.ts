@@ -6,21 +6,15 @@
  * peer at the other end of one stops, the route to it goes with the tunnel.
  */
 import assert from "node:assert/strict";
-import { Overlay, type OverlayNode } from "../../lib/demo/overlay.ts";
+import type { OverlayNode } from "../../lib/demo/overlay.ts";
 import { run } from "../../lib/netns/exec.ts";
 import { setSysctls } from "../../lib/netns/netns.ts";
 import { canRunNetTests, type Host, waitFor, withNet } from "./harness.ts";
+import { openvpnClientRemotes, testOverlay } from "./test_overlay.ts";
 
 /** Endpoint IPs of the node's OpenVPN client tunnels. */
 async function clientRemotes(node: OverlayNode): Promise<string[]> {
-  const out = await run(["ip", "netns", "pids", node.host.ns]);
-  const remotes = [];
-  for (const pid of out.split("\n").filter((l) => /^\d+$/.test(l))) {
-    const argv = (await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "")).split("\0");
-    const i = argv.indexOf("--remote");
-    if (argv[0].endsWith("openvpn") && i >= 0) remotes.push(argv[i + 1]);
-  }
-  return remotes.sort();
+  return (await openvpnClientRemotes(node.host.ns)).sort();
 }
 
 /** IPv4 host routes of the node: destination → gateway. */
@@ -46,14 +40,7 @@ Deno.test("statement 57: --remote-gateway host routes alternate between gateways
     const ip = (sw: typeof wan, h: Host) => sw.members.get(h)!.ip;
     const gateways = [ip(site, g1), ip(site, g2)];
 
-    const overlay = await Overlay.create({
-      dir: net.tmpDir,
-      logDir: net.logDir,
-      spawn: (host, argv, opts) => net.spawn(host as Host, argv, opts),
-      hello: 4,
-      clientCount: 2,
-      tunnelRefresh: 100,
-    });
+    const overlay = await testOverlay(net);
     const r = await overlay.startRegistry(registry, ip(wan, registry));
     const peers = await Promise.all([p1, p2].map((h) => overlay.addNode(h, [ip(wan, h)])));
     const node = await overlay.addNode(x, [ip(site, x)]);

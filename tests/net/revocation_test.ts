@@ -15,12 +15,13 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { Overlay, type OverlayNode } from "../../lib/demo/overlay.ts";
+import type { OverlayNode } from "../../lib/demo/overlay.ts";
 import { matrixTable, ping6, watchConvergence } from "../../lib/demo/reachability.ts";
 import { run } from "../../lib/netns/exec.ts";
 import { parseNodeCertificate } from "../../lib/pki/certificate.ts";
 import { cnToBits } from "../../lib/wire/prefix.ts";
 import { canRunNetTests, type Host, revokeOnRegistry, waitFor, withNet } from "./harness.ts";
+import { testOverlay } from "./test_overlay.ts";
 
 const HELLO = 4;
 
@@ -56,14 +57,7 @@ Deno.test("statements 31, 70, 33: --client-count wins; a revoked node is cut off
     for (let i = 1; i <= 4; i++) hosts.push(await net.host(`n${i}`));
     const sw = await net.switch("lan", hosts);
     const ip = (h: Host) => sw.members.get(h)!.ip;
-    const overlay = await Overlay.create({
-      dir: net.tmpDir,
-      logDir: net.logDir,
-      spawn: (host, argv, opts) => net.spawn(host as Host, argv, opts),
-      hello: HELLO,
-      clientCount: 3,
-      tunnelRefresh: 100,
-    });
+    const overlay = await testOverlay(net, { hello: HELLO, clientCount: 3 });
     const registry = await overlay.startRegistry(hosts[0], ip(hosts[0]));
     const [n1, n2, n3, n4] = await Promise.all(
       hosts.slice(1).map((h) => overlay.addNode(h, [ip(h)])),

@@ -7,6 +7,7 @@
 import { Overlay, type OverlayNode } from "../../lib/demo/overlay.ts";
 import type { PingTarget } from "../../lib/demo/reachability.ts";
 import type { Host, TestNet } from "./harness.ts";
+import { testOverlay } from "./test_overlay.ts";
 
 /** A registered router network. */
 export interface RouterNetwork {
@@ -25,15 +26,7 @@ export async function routerNetwork(
   const hosts: Host[] = [await net.host("registry")];
   for (let i = 1; i <= n; i++) hosts.push(await net.host(`node${i}`));
   const sw = await net.switch("lan", hosts);
-  const overlay = await Overlay.create({
-    dir: net.tmpDir,
-    logDir: net.logDir,
-    spawn: (host, argv, opts) => net.spawn(host as Host, argv, opts),
-    hello: params.hello ?? 4,
-    clientCount: 2,
-    tunnelRefresh: 100,
-    verbose: params.verbose,
-  });
+  const overlay = await testOverlay(net, { hello: params.hello ?? 4, verbose: params.verbose });
   const ip = (h: Host) => sw.members.get(h)!.ip;
   const registry = await overlay.startRegistry(hosts[0], ip(hosts[0]));
   const others = await Promise.all(hosts.slice(1).map((h) => overlay.addNode(h, [ip(h)])));

@@ -12,14 +12,14 @@
  */
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { Overlay, type OverlayNode } from "../../lib/demo/overlay.ts";
+import type { OverlayNode } from "../../lib/demo/overlay.ts";
 import { matrixTable, watchConvergence } from "../../lib/demo/reachability.ts";
-import { run } from "../../lib/netns/exec.ts";
 import { parseAddresses } from "../../lib/wire/address.ts";
 import { cnToBits } from "../../lib/wire/prefix.ts";
 import { countryRecord, writeMmdb } from "../geoip/mmdb_writer.ts";
 import { canRunNetTests, type Host, waitFor, withNet } from "./harness.ts";
 import { targetsOf } from "./router_network.ts";
+import { openvpnClientRemotes, testOverlay } from "./test_overlay.ts";
 
 const COUNTRY: Record<string, [string, string]> = {
   registry: ["FR", "EU"],
@@ -31,15 +31,8 @@ const COUNTRY: Record<string, [string, string]> = {
 };
 
 /** Remote IPs of the OpenVPN clients running on the node's host. */
-async function clientRemotes(node: OverlayNode): Promise<string[]> {
-  const out = await run(["ip", "netns", "pids", node.host.ns]);
-  const remotes = [];
-  for (const pid of out.split("\n").filter((l) => /^\d+$/.test(l))) {
-    const argv = (await Deno.readTextFile(`/proc/${pid}/cmdline`).catch(() => "")).split("\0");
-    const i = argv.indexOf("--remote");
-    if (argv[0].endsWith("openvpn") && i >= 0) remotes.push(argv[i + 1]);
-  }
-  return remotes;
+function clientRemotes(node: OverlayNode): Promise<string[]> {
+  return openvpnClientRemotes(node.host.ns);
 }
 
 /** The node's advertised address string (its cache row ''). */
@@ -76,13 +69,7 @@ Deno.test("statement 58: with same_country FR, FR nodes only tunnel to FR endpoi
     // of the address it connects from
     const communities = `${net.tmpDir}/community.conf`;
     await Deno.writeTextFile(communities, "000 *\n010 FR\n001 @AS\n");
-    const overlay = await Overlay.create({
-      dir: net.tmpDir,
-      logDir: net.logDir,
-      spawn: (host, argv, opts) => net.spawn(host as Host, argv, opts),
-      hello: 4,
-      clientCount: 2,
-      tunnelRefresh: 100,
+    const overlay = await testOverlay(net, {
       registryArgs: ["--same-country", "FR", "--geoip", mmdb, "--community", communities],
     });
     const registry = await overlay.startRegistry(hosts[0], ip(hosts[0]));
