@@ -21,7 +21,10 @@ export class BabelSupervisor {
   #timer?: ReturnType<typeof setTimeout>;
   #stopped = false;
   #restarts = 0;
-  /** called after every (re)start */
+  /**
+   * called after every start once set — set after `start`, it sees the restarts after a crash
+   * and by `restartWith`, not the first start
+   */
   onStart?: (b: BabeldProcess) => void;
 
   private constructor(o: BabeldStartOptions) {

@@ -504,6 +504,9 @@ class Daemon {
       },
     });
     wired.executor = ex;
+    // a babeld restarted (crash, or `restartWith` on a parameter change) declared every TAP at
+    // normal cost: drained TAPs are drained again (the first start is not reported)
+    babel.onStart = (b) => ex.babelStarted(b.socket);
     this.#cleanups.push(["tunnels", async () => {
       ex.execute(core.shutdown());
       await ex.settle();

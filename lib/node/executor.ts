@@ -8,6 +8,9 @@
  * may be reused at once by the next tunnel while the old OpenVPN is still exiting).
  * Every call into the core happens from an asynchronous continuation, never from inside
  * `execute`, so the core is never re-entered.
+ *
+ * The executor remembers which TAPs are drained (`drainedAfter`): a babeld started again
+ * declares every TAP at normal cost, so `babelStarted` drains them once more on it.
  */
 import { logger } from "../log.ts";
 import { RegistryClient, RegistryForbiddenError } from "../registry/client.ts";
@@ -16,6 +19,7 @@ import { type Bits, bitsToCn, cnToBits } from "../wire/prefix.ts";
 import { interpretDump } from "./babel/interpret.ts";
 import type { BabelSocket } from "./babel/socket.ts";
 import { EMPTY_VIEW, type RoutingView } from "./babel/view.ts";
+import { drainedAfter, NO_DRAINS } from "./drained_taps.ts";
 import { isProtocol } from "./openvpn/args.ts";
 import type { ClientConnect, ClientDisconnect } from "./openvpn/server.ts";
 import type { OpenvpnShell, TunnelEvent } from "./openvpn/tunnels.ts";
@@ -57,6 +61,8 @@ export class CommandExecutor {
   /** id of the tunnel each TAP currently carries (or is about to carry) */
   readonly #idByIface = new Map<string, number>();
   readonly #ifaceQueue = new Map<string, Promise<void>>();
+  /** TAPs the core keeps drained, whether or not babeld ran when it asked */
+  #drained: ReadonlySet<string> = NO_DRAINS;
   #closed = false;
   #view: RoutingView = EMPTY_VIEW;
   #watch?: ReturnType<typeof setInterval>;
@@ -98,6 +104,7 @@ export class CommandExecutor {
 
   #one(c: Command): void {
     const d = this.#d;
+    this.#drained = drainedAfter(this.#drained, c);
     switch (c.type) {
       case "openTunnel":
         this.#open(c);
@@ -110,10 +117,7 @@ export class CommandExecutor {
         });
         return;
       case "drainInterface":
-        this.#babel(`drain ${c.ifname}`, async (b) => {
-          await b.flushInterface(c.ifname);
-          await b.addInterface(c.ifname, { tunnel: true, rxcost: 4000 });
-        });
+        this.#babel(`drain ${c.ifname}`, (b) => drain(b, c.ifname));
         return;
       case "restoreInterface":
         this.#babel(`restore ${c.ifname}`, async (b) => {
@@ -223,13 +227,26 @@ export class CommandExecutor {
     });
   }
 
-  #babel(what: string, job: (b: BabelSocket) => Promise<void>): void {
-    const b = this.#d.babel();
+  #babel(what: string, job: (b: BabelSocket) => Promise<void>, b = this.#d.babel()): void {
     if (!b) {
       log.warn(`babeld not running: cannot ${what}`);
       return;
     }
     job(b).catch((e) => log.warn(`babeld: cannot ${what}: ${(e as Error).message}`));
+  }
+
+  /**
+   * babeld was started again (after a crash, or on purpose with new arguments): its command
+   * line declared every TAP at normal cost, so the TAPs the core still keeps drained are
+   * drained again on `socket`. Nothing to do after the first start (nothing drained yet).
+   */
+  babelStarted(socket: BabelSocket): void {
+    if (this.#closed || this.#drained.size === 0) return;
+    const taps = [...this.#drained];
+    log.info(`babeld restarted: draining ${taps.join(" ")} again`);
+    for (const ifname of taps) {
+      this.#babel(`drain ${ifname} again`, (b) => drain(b, ifname), socket);
+    }
   }
 
   #dump(): void {
@@ -319,4 +336,10 @@ export class CommandExecutor {
   async settle(): Promise<void> {
     await Promise.all(this.#ifaceQueue.values());
   }
+}
+
+/** A drain (spec §10.6, stock babeld): `flush interface`, then the TAP at rxcost 4000. */
+async function drain(b: BabelSocket, ifname: string): Promise<void> {
+  await b.flushInterface(ifname);
+  await b.addInterface(ifname, { tunnel: true, rxcost: 4000 });
 }

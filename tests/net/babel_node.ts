@@ -9,7 +9,7 @@ import {
   babelInterfaceDefaults,
   babelSocketPath,
 } from "../../lib/node/babel/args.ts";
-import { BabeldProcess } from "../../lib/node/babel/process.ts";
+import { BabeldProcess, type BabeldStartOptions } from "../../lib/node/babel/process.ts";
 import type { BabelDump, BabelRoute } from "../../lib/node/babel/types.ts";
 import type { Host, TestNet } from "./harness.ts";
 
@@ -33,16 +33,16 @@ export interface BabelNode {
 }
 
 /**
- * Puts node `n`'s address on `lo` and starts babeld on `host` over `interfaces` (hello 1 s).
- * `over` tweaks the command line (HMAC keys, gateway…).
+ * Puts node `n`'s address on `lo` and prepares how to start babeld on `host` over
+ * `interfaces` (hello 1 s). `over` tweaks the command line (HMAC keys, gateway…).
  */
-export async function startBabelNode(
+export async function babelNodeOptions(
   net: TestNet,
   host: Host,
   n: number,
   interfaces: string[],
   over: Partial<BabelArgsOptions> = {},
-): Promise<BabelNode> {
+): Promise<{ ip: string; subnet: string; start: BabeldStartOptions }> {
   const { subnet, ip } = nodeSubnet(n);
   await net.addr(host, "lo", `${ip}/64`);
   const dir = `${net.tmpDir}/${host.name}`;
@@ -65,17 +65,31 @@ export async function startBabelNode(
     lanInterfaces: interfaces,
     ...over,
   };
-  const args = babeldArgs(opts);
-  const socketPath = babelSocketPath(dir);
-  const babeld = await BabeldProcess.start({
-    args,
+  const start: BabeldStartOptions = {
+    args: babeldArgs(opts),
     interfaceDefaults: babelInterfaceDefaults(opts),
-    socketPath,
+    socketPath: babelSocketPath(dir),
     outputFile: `${logDir}/output.log`,
     ns: host.ns,
-  });
+  };
+  return { ip, subnet, start };
+}
+
+/**
+ * Puts node `n`'s address on `lo` and starts babeld on `host` over `interfaces` (hello 1 s).
+ * `over` tweaks the command line (HMAC keys, gateway…).
+ */
+export async function startBabelNode(
+  net: TestNet,
+  host: Host,
+  n: number,
+  interfaces: string[],
+  over: Partial<BabelArgsOptions> = {},
+): Promise<BabelNode> {
+  const { ip, subnet, start } = await babelNodeOptions(net, host, n, interfaces, over);
+  const babeld = await BabeldProcess.start(start);
   net.onDispose(() => babeld.stop(2000));
-  return { host, ip, subnet, babeld, args, socketPath };
+  return { host, ip, subnet, babeld, args: start.args, socketPath: start.socketPath };
 }
 
 /** The installed route to `prefix` in `dump`, if any. */

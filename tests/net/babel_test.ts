@@ -2,12 +2,21 @@
  * Stock babeld 1.12 driven by the babeld shell (args builder, socket client, process control)
  * in namespaces: routes learnt and seen through the dump, run-time interfaces, draining a link
  * with `flush interface` + rxcost (also under HMAC: the re-declared interface keeps signing),
+ * a drain re-applied on a babeld restarted by the supervisor (on purpose and after a crash),
  * HMAC (statement 71, routing part), every command line and run-time interface statement the
  * builder can produce accepted.
  */
 import assert from "node:assert/strict";
 import { canRunNetTests, type Host, type TestNet, waitFor, withNet } from "./harness.ts";
-import { type BabelNode, installedRoute, nodeSubnet, startBabelNode } from "./babel_node.ts";
+import {
+  type BabelNode,
+  babelNodeOptions,
+  installedRoute,
+  nodeSubnet,
+  startBabelNode,
+} from "./babel_node.ts";
+import { BabelSupervisor } from "../../lib/node/babel_supervisor.ts";
+import { CommandExecutor, type ExecutorDeps } from "../../lib/node/executor.ts";
 import { BabelSocket, BabelSocketError } from "../../lib/node/babel/socket.ts";
 import { BabeldProcess } from "../../lib/node/babel/process.ts";
 import type { BabelDump } from "../../lib/node/babel/types.ts";
@@ -235,6 +244,70 @@ Deno.test("babel HMAC: a drained then restored tunnel keeps signing (strict peer
       10_000,
     );
     assert.ok(m.complete, JSON.stringify(m));
+  });
+});
+
+Deno.test("babel: a drain outlives babeld restarts (restartWith and a crash), as the daemon wires it", async () => {
+  if (!canRunNetTests("babel redrain")) return;
+  await withNet("babel redrain", async (net) => {
+    const [a, b] = await Promise.all(["a", "b"].map((h) => net.host(h)));
+    await net.link(a, b); // eth0 - eth0
+    await net.link(a, b); // eth1 - eth1
+    const over = { hello: 1, tunnelInterfaces: ["eth0", "eth1"] };
+    // a: babeld under the daemon's supervisor, drains sent by the daemon's executor
+    const { start } = await babelNodeOptions(net, a, 1, [], over);
+    const supervisor = await BabelSupervisor.start(start);
+    net.onDispose(() => supervisor.stop());
+    const ex = new CommandExecutor({
+      babel: () => supervisor.socket,
+      now: () => Date.now() / 1000,
+    } as unknown as ExecutorDeps);
+    supervisor.onStart = (p) => ex.babelStarted(p.socket); // as lib/node/daemon.ts
+    const B = await startBabelNode(net, b, 2, [], over);
+    const heard = (ifname: string, ok: (txcost: number) => boolean) => (d: BabelDump) =>
+      d.neighbours.some((n) => n.ifname === ifname && n.reach !== 0 && ok(n.txcost));
+    const normal = (c: number) => c < 4000;
+    const drained = (c: number) => c >= 4000 && c < 65535;
+    await dumpUntil(B, (d) => heard("eth0", normal)(d) && heard("eth1", normal)(d), "a on both");
+
+    ex.execute([{ type: "drainInterface", ifname: "eth0" }]);
+    await dumpUntil(B, heard("eth0", drained), "b: a's rxcost on eth0 is the drain cost");
+    /** After a restart: the new babeld is heard, and its eth0 never at normal cost. */
+    const stillDrained = async (what: string) => {
+      await dumpUntil(B, heard("eth1", normal), `${what}: b hears the new babeld of a on eth1`);
+      // a's IHUs come every 3 hellos (3 s): 8 s see at least two of them
+      await neverWithin(8000, async () => {
+        const d = await B.babeld.socket.dump();
+        const n = d.neighbours.find((n) => n.ifname === "eth0" && n.reach !== 0);
+        if (n && normal(n.txcost)) return `${what}: b hears a on drained eth0 at ${n.txcost}`;
+      });
+      await dumpUntil(B, heard("eth0", drained), `${what}: a's eth0 still at the drain cost`);
+    };
+
+    const first = supervisor.pid;
+    await supervisor.restartWith(start); // a parameter change (lib/node/lifecycle/reaction.ts)
+    assert.notEqual(supervisor.pid, first);
+    await stillDrained("restartWith");
+
+    const second = supervisor.pid!;
+    Deno.kill(second, "SIGKILL"); // a crash: the supervisor starts babeld again after 1 s
+    await waitFor(() => supervisor.pid !== undefined && supervisor.pid !== second, {
+      timeoutMs: 10_000,
+      what: "a new babeld on a",
+    });
+    assert.equal(supervisor.restarts, 1);
+    await stillDrained("crash");
+
+    // restored: the next babeld keeps eth0 at normal cost
+    ex.execute([{ type: "restoreInterface", ifname: "eth0" }]);
+    await dumpUntil(B, heard("eth0", normal), "b: a's eth0 at normal cost again");
+    await supervisor.restartWith(start);
+    await dumpUntil(B, heard("eth1", normal), "b hears the third babeld of a on eth1");
+    await neverWithin(4000, async () => {
+      const d = await B.babeld.socket.dump();
+      if (heard("eth0", drained)(d)) return "restored eth0 drained by a restart";
+    });
+    ex.close();
   });
 });
 
