@@ -229,7 +229,9 @@ export class CommandExecutor {
 
   #babel(what: string, job: (b: BabelSocket) => Promise<void>, b = this.#d.babel()): void {
     if (!b) {
-      log.warn(`babeld not running: cannot ${what}`);
+      // the drained set is kept: a restarted babeld gets the drains again (`babelStarted`), and
+      // starts every other TAP at normal cost
+      log.info(`babeld not running: ${what} when it is back`);
       return;
     }
     job(b).catch((e) => log.warn(`babeld: cannot ${what}: ${(e as Error).message}`));
