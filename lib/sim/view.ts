@@ -28,6 +28,9 @@ export interface RoutingModel {
   score(node: number, e: number): number;
 }
 
+/** The LAN neighbours of every simulated node (one shared empty list; asked at every dump). */
+const NO_LAN: readonly Bits[] = Object.freeze([]);
+
 /** The babel view of one node at one dump. */
 export class SimRoutingView implements RoutingView {
   #routed: readonly Bits[] | undefined;
@@ -52,7 +55,7 @@ export class SimRoutingView implements RoutingView {
 
   /** The model has no LAN: every neighbour is a tunnel peer. */
   lanNeighbours(): Iterable<Bits> {
-    return [];
+    return NO_LAN;
   }
 
   neighbourPrefixes(): Iterable<Bits> {
