@@ -116,12 +116,18 @@ Deno.test("babel: routes via the dump, ping6, run-time interface, socket restart
   });
 });
 
+/** Hosts a and b joined by two links: eth0 – eth0 and eth1 – eth1. */
+async function twoLinks(net: TestNet): Promise<Host[]> {
+  const [a, b] = await Promise.all(["a", "b"].map((h) => net.host(h)));
+  await net.link(a, b);
+  await net.link(a, b);
+  return [a, b];
+}
+
 Deno.test("babel: flush interface + high rxcost drains a link at once (two parallel paths)", async () => {
   if (!canRunNetTests("babel drain")) return;
   await withNet("babel drain", async (net) => {
-    const [a, b] = await Promise.all(["a", "b"].map((h) => net.host(h)));
-    await net.link(a, b); // eth0 - eth0
-    await net.link(a, b); // eth1 - eth1
+    const [a, b] = await twoLinks(net);
     const A = await startBabelNode(net, a, 1, ["eth0", "eth1"], { hello: 2 });
     const B = await startBabelNode(net, b, 2, ["eth0", "eth1"], { hello: 2 });
     const both = (d: BabelDump) =>
@@ -195,9 +201,7 @@ Deno.test("statement 71 (routing part): babelds with the same HMAC key exchange 
 Deno.test("babel HMAC: a drained then restored tunnel keeps signing (strict peer keeps it)", async () => {
   if (!canRunNetTests("babel hmac drain")) return;
   await withNet("babel hmac drain", async (net) => {
-    const [a, b] = await Promise.all(["a", "b"].map((h) => net.host(h)));
-    await net.link(a, b); // eth0 - eth0
-    await net.link(a, b); // eth1 - eth1
+    const [a, b] = await twoLinks(net);
     // Both links are declared as the daemon declares its TAPs: `interface X type tunnel`.
     const over = { hello: 2, hmacSign: K1, tunnelInterfaces: ["eth0", "eth1"] };
     const A = await startBabelNode(net, a, 1, [], over);
@@ -250,9 +254,7 @@ Deno.test("babel HMAC: a drained then restored tunnel keeps signing (strict peer
 Deno.test("babel: a drain outlives babeld restarts (restartWith and a crash), as the daemon wires it", async () => {
   if (!canRunNetTests("babel redrain")) return;
   await withNet("babel redrain", async (net) => {
-    const [a, b] = await Promise.all(["a", "b"].map((h) => net.host(h)));
-    await net.link(a, b); // eth0 - eth0
-    await net.link(a, b); // eth1 - eth1
+    const [a, b] = await twoLinks(net);
     const over = { hello: 1, tunnelInterfaces: ["eth0", "eth1"] };
     // a: babeld under the daemon's supervisor, drains sent by the daemon's executor
     const { start } = await babelNodeOptions(net, a, 1, [], over);
