@@ -16,6 +16,21 @@ export const Code = { VERSION: 0, ADDRESS: 1, VERSIONS: 4, TOPOLOGY: 5 } as cons
 /** How long the registry waits for its node (spec §3.5, §3.6). */
 export const LOCAL_TIMEOUT_MS = 3000;
 
+/** How often an unanswered address query (code 1) is sent again within its 3 s window. */
+export const ADDRESS_RESEND_MS = 500;
+
+/**
+ * When (ms after the first send, which is at 0) an address query is sent, within a `timeoutMs`
+ * window, every `resendMs`: [0, 500, 1000, 1500, 2000, 2500] for 3000 and 500. A non-positive
+ * `resendMs` sends once.
+ */
+export function requestTimes(timeoutMs: number, resendMs: number): number[] {
+  const out = [0];
+  if (resendMs <= 0) return out;
+  for (let t = resendMs; t < timeoutMs; t += resendMs) out.push(t);
+  return out;
+}
+
 /**
  * How many times the topology crawl asks a node that does not answer. The local node drops a
  * forwarded request when it has no session with the target yet (spec §9.3: it sends a hello0
@@ -94,6 +109,11 @@ class Exchange {
     });
   }
 
+  /** False when no socket could be bound. */
+  get ready(): Promise<boolean> {
+    return this.#ready;
+  }
+
   async send(msg: Uint8Array): Promise<void> {
     if (!await this.#ready) return;
     await new Promise<void>((resolve) =>
@@ -130,6 +150,7 @@ export class LocalNode {
   constructor(
     readonly address: LocalNodeAddress = { host: "::1", port: 326 },
     readonly timeoutMs = LOCAL_TIMEOUT_MS,
+    readonly resendMs = ADDRESS_RESEND_MS,
   ) {}
 
   async #with<T>(fn: (x: Exchange) => Promise<T>): Promise<T> {
@@ -146,14 +167,29 @@ export class LocalNode {
     return this.#with((x) => x.send(encodeLocalRequest(self, Code.VERSION)));
   }
 
-  /** Asks `target` for its address string; undefined if nothing matching comes within 3 s. */
+  /**
+   * Asks `target` for its address string; undefined if nothing matching comes within 3 s. The
+   * request is repeated every `resendMs` within that window (`requestTimes`): a node that is
+   * still starting (its UDP 326 socket not bound yet) drops the first one unheard, and a node
+   * that has no session with the target drops it while it sets one up (spec §9.3).
+   */
   queryAddress(target: Bits): Promise<string | undefined> {
     return this.#with(async (x) => {
-      await x.send(encodeLocalRequest(target, Code.ADDRESS));
-      const deadline = Date.now() + this.timeoutMs;
+      if (!await x.ready) return undefined;
+      const start = Date.now();
+      const deadline = start + this.timeoutMs;
+      const sends = requestTimes(this.timeoutMs, this.resendMs).map((t) => start + t);
       for (;;) {
-        const msg = await x.receive(deadline - Date.now());
-        if (!msg) return undefined;
+        while (sends.length && sends[0] <= Date.now()) {
+          sends.shift();
+          await x.send(encodeLocalRequest(target, Code.ADDRESS));
+        }
+        const wake = Math.min(deadline, sends[0] ?? deadline);
+        const msg = await x.receive(wake - Date.now());
+        if (!msg) {
+          if (Date.now() >= deadline) return undefined;
+          continue;
+        }
         const a = decodeLocalAnswer(msg, Code.ADDRESS);
         if (a && a.prefix === target) return a.text;
         log.debug(`dropping unrelated answer from the local node`);

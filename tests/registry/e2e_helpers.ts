@@ -275,14 +275,15 @@ export class FakeLocalNode {
   answer: (target: string, code: number) => Uint8Array | null = () => null;
   port = 0;
 
-  async start(): Promise<void> {
+  /** Binds on `::1`, to `port` if given (else an ephemeral one). */
+  async start(port = 0): Promise<void> {
     this.socket.on("message", (msg: Uint8Array, from: dgram.RemoteInfo) => {
       this.received.push({ msg: new Uint8Array(msg), from });
       const sep = msg.indexOf(0);
       const reply = this.answer(new TextDecoder().decode(msg.subarray(0, sep)), msg[sep + 1]);
       if (reply) this.socket.send(reply, from.port, from.address);
     });
-    await new Promise<void>((r) => this.socket.bind(0, "::1", () => r()));
+    await new Promise<void>((r) => this.socket.bind(port, "::1", () => r()));
     this.port = this.socket.address().port;
   }
 

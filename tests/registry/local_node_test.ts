@@ -5,6 +5,7 @@ import {
   decodeLocalAnswer,
   encodeLocalRequest,
   LocalNode,
+  requestTimes,
   TopologyCrawl,
 } from "../../lib/registry/local_node.ts";
 import { encryptBootstrap } from "../../lib/registry/service.ts";
@@ -61,6 +62,58 @@ Deno.test("statement 14: address queries over real UDP ignore unrelated answers 
   // nobody listening at all: still an answer (undefined) within the timeout
   const nobody = new LocalNode({ host: "::1", port: node.port }, 300);
   assert.equal(await nobody.queryAddress("01"), undefined);
+});
+
+Deno.test("address queries are sent again every resendMs within their window", () => {
+  assert.deepEqual(requestTimes(3000, 500), [0, 500, 1000, 1500, 2000, 2500]);
+  assert.deepEqual(requestTimes(3000, 1000), [0, 1000, 2000]);
+  assert.deepEqual(requestTimes(500, 500), [0]);
+  assert.deepEqual(requestTimes(3000, 0), [0]);
+});
+
+Deno.test("cold start: an address query reaches a local node that binds UDP 326 after it was sent", async () => {
+  // a free port on ::1, where the registry's node is not listening yet
+  const probe = new FakeLocalNode();
+  await probe.start();
+  const port = probe.port;
+  probe.close();
+  const late = (resendMs: number) => {
+    const node = new FakeLocalNode();
+    node.answer = (t, code) => localDatagram(t, code, "198.18.0.1,1194,tcp");
+    const bound = new Promise<void>((r) => setTimeout(() => node.start(port).then(r), 400));
+    return { node, bound, link: new LocalNode({ host: "::1", port }, 1500, resendMs) };
+  };
+  // one datagram only (the old behaviour): it was sent into the void, the query times out
+  const once = late(0);
+  const t0 = Date.now();
+  assert.equal(await once.link.queryAddress("0101"), undefined);
+  assert.ok(Date.now() - t0 >= 1400);
+  await once.bound;
+  assert.equal(once.node.received.length, 0);
+  once.node.close();
+  // sent again every 200 ms: the first one after the bind is answered
+  const again = late(200);
+  const t1 = Date.now();
+  assert.equal(await again.link.queryAddress("0101"), "198.18.0.1,1194,tcp");
+  assert.ok(Date.now() - t1 < 1000, `${Date.now() - t1} ms`);
+  await again.bound;
+  again.node.close();
+});
+
+Deno.test("an address query dropped once by the local node (no session yet) is answered on the next send", async () => {
+  const node = new FakeLocalNode();
+  await node.start();
+  try {
+    let asked = 0;
+    node.answer = (t, code) => asked++ === 0 ? null : localDatagram(t, code, "198.18.0.2,1194,tcp");
+    const link = new LocalNode({ host: "::1", port: node.port }, 3000, 250);
+    const t0 = Date.now();
+    assert.equal(await link.queryAddress("0110"), "198.18.0.2,1194,tcp");
+    assert.ok(Date.now() - t0 < 1000);
+    assert.equal(node.received.length, 2);
+  } finally {
+    node.close();
+  }
 });
 
 Deno.test("topology crawl: recorded answers give the client-tunnel graph", () => {
