@@ -119,9 +119,9 @@ export class OverlayNode {
     this.address = nodeAddress(this.overlay.networkBits + cert.prefix);
   }
 
-  /** Starts `re6st node`. */
-  async start(): Promise<Proc> {
-    this.proc = await this.overlay.spawn(this.host, this.args(), {
+  /** Starts `re6st node`, with `extra` options after the usual ones. */
+  async start(extra: readonly string[] = []): Promise<Proc> {
+    this.proc = await this.overlay.spawn(this.host, [...this.args(), ...extra], {
       name: "node",
       logFile: `${this.logDir}/node.out`,
     });

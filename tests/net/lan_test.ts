@@ -22,12 +22,6 @@ import { openvpnClientRemotes, testOverlay } from "./test_overlay.ts";
 const NET1 = "2001:db8:42::/48", NET2 = "2001:db8:43::/48";
 
 /** Starts the node's daemon with extra options after its usual command line. */
-async function startWith(net: TestNet, node: OverlayNode, extra: string[]): Promise<void> {
-  node.proc = await net.spawn(node.host as Host, [...node.args(), ...extra], {
-    name: "node",
-    logFile: `${node.logDir}/node.out`,
-  });
-}
 
 async function overlay(net: TestNet, name: string, network: string): Promise<Overlay> {
   const dir = `${net.tmpDir}/${name}`, logDir = `${net.logDir}/${name}`;
@@ -88,9 +82,9 @@ Deno.test("lan: -i routes over the LAN without a tunnel; another network's route
     await Promise.all([
       r1.start(),
       r2.start(),
-      startWith(net, l1, ["-i", "eth0", "--gateway"]),
-      startWith(net, l2, ["-i", "eth0"]),
-      startWith(net, m1, ["-i", "eth0"]),
+      l1.start(["-i", "eth0", "--gateway"]),
+      l2.start(["-i", "eth0"]),
+      m1.start(["-i", "eth0"]),
     ]);
     for (const [name, nodes] of [["network 1", [r1, l1, l2]], ["network 2", [r2, m1]]] as const) {
       const c = await watchConvergence(targets([...nodes]), 90_000);
@@ -150,7 +144,7 @@ Deno.test("lan: a tunnel opened before babel found the peer on the LAN is closed
     // babel cannot hear the LAN yet: l1 and l2 only know each other through the overlay
     for (const h of [l1Host, l2Host]) await babelOnLan(h, "-I");
     await r1.start();
-    await Promise.all([startWith(net, l1, ["-i", "eth0"]), startWith(net, l2, ["-i", "eth0"])]);
+    await Promise.all([l1.start(["-i", "eth0"]), l2.start(["-i", "eth0"])]);
     const tunnelBetween = async () =>
       (await clientRemotes(l1)).includes(ip(l2Host)) ||
       (await clientRemotes(l2)).includes(ip(l1Host));

@@ -44,11 +44,11 @@ Deno.test("statement 57: --remote-gateway host routes alternate between gateways
     const r = await overlay.startRegistry(registry, ip(wan, registry));
     const peers = await Promise.all([p1, p2].map((h) => overlay.addNode(h, [ip(wan, h)])));
     const node = await overlay.addNode(x, [ip(site, x)]);
-    await Promise.all([r.start(), ...peers.map((p) => p.start())]);
-    node.proc = await net.spawn(x, [
-      ...node.args(),
-      ...gateways.flatMap((g) => ["--remote-gateway", g]),
-    ], { name: "node", logFile: `${node.logDir}/node.out` });
+    // p1 and p2 keep their one tunnel (to the registry node, their bootstrap peer): had they
+    // connected to x first, x, which never tunnels to a peer it serves, would have no second
+    // candidate
+    await Promise.all([r.start(), ...peers.map((p) => p.start(["--client-count", "1"]))]);
+    await node.start(gateways.flatMap((g) => ["--remote-gateway", g]));
 
     // two client tunnels, each endpoint with its host route, via both gateways
     let remotes: string[] = [];
