@@ -194,7 +194,7 @@ export class TunnelManager {
   /** client tunnels by peer */
   readonly #connections = new Map<Bits, ClientTunnel>();
   readonly #byId = new Map<number, ClientTunnel>();
-  /** served peers: prefix → server interface → client cert serial and connection time */
+  /** served peers: prefix → the server interfaces it is connected on */
   readonly #served = new Map<Bits, ServedLink[]>();
   readonly #connecting = new Set<Bits>();
   readonly #clientKills = new Map<Bits, ClientDestruction>();
@@ -280,6 +280,7 @@ export class TunnelManager {
       if (now < this.#dumpRequestedAt + 2 * REFRESH_INTERVAL) return this.#flush();
       this.#dumpPending = false;
     }
+    // not due: nothing happened, so a quiet spell goes on (`#flush` would end it)
     if (now < this.#nextRefresh) return this.#out === undefined ? NO_COMMANDS : this.#flush();
     if (
       this.#tunnelLost || now >= this.#refreshDeadline || this.#clientKills.size > 0 ||
