@@ -6,8 +6,8 @@ export interface WaitOptions {
   timeoutMs: number;
   /** pause between two probes (default 50 ms) */
   intervalMs?: number;
-  /** what is awaited, for the timeout message */
-  what?: string;
+  /** what is awaited, for the timeout message (a function is called then, to describe the last state) */
+  what?: string | (() => string);
 }
 
 /**
@@ -32,8 +32,9 @@ export async function waitFor<T>(
     const left = deadline - Date.now();
     if (left <= 0) {
       const why = lastError ? ` (last error: ${String(lastError)})` : "";
+      const what = typeof opts.what === "function" ? opts.what() : opts.what;
       throw new Error(
-        `timed out after ${opts.timeoutMs} ms waiting for ${opts.what ?? "condition"}${why}`,
+        `timed out after ${opts.timeoutMs} ms waiting for ${what ?? "condition"}${why}`,
       );
     }
     await delay(Math.min(interval, left));

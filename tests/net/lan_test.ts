@@ -41,6 +41,32 @@ function clientRemotes(node: OverlayNode): Promise<string[]> {
   return openvpnClientRemotes(node.host.ns);
 }
 
+/**
+ * Waits until `a`'s kernel sends to `b` through babel's route on the LAN (not through a tunnel,
+ * not through l1's static default route). Babel finds the LAN route only after the HMAC
+ * neighbour set-up, and stock babeld then keeps the installed tunnel route for a while on
+ * purpose: a new route's smoothed metric starts at INFINITY/2 and halves every 4 s
+ * (`smoothing-half-life`), so a LAN route of metric 96 beats a two-tunnel route of 192 only
+ * after ≈34 s, and babeld looks again only at the next update (every 4 × hello = 16 s): up to
+ * ≈50 s after the LAN route appeared. Measured: 2 runs in 5 failed with a 30 s limit.
+ */
+async function waitLanRoute(a: OverlayNode, b: OverlayNode): Promise<void> {
+  let last = "";
+  const t0 = Date.now();
+  await waitFor(
+    async () => {
+      last = await run(["ip", "-6", "route", "get", b.address], { ns: a.host.ns });
+      return / via fe80::\S+ dev eth0 proto babel /.test(last);
+    },
+    {
+      timeoutMs: 90_000,
+      intervalMs: 250,
+      what: () => `${a.host.name} to reach ${b.host.name} over the LAN (last: ${last.trim()})`,
+    },
+  );
+  console.log(`${a.host.name} → ${b.host.name} over the LAN after ${Date.now() - t0} ms`);
+}
+
 Deno.test("lan: -i routes over the LAN without a tunnel; another network's routes stay out; gateway from NET", async () => {
   if (!canRunNetTests("lan")) return;
   await withNet("lan", async (net) => {
@@ -94,13 +120,8 @@ Deno.test("lan: -i routes over the LAN without a tunnel; another network's route
 
     // statement 49/71: l1 ↔ l2 over the LAN, no tunnel between them
     for (const [a, b] of [[l1, l2], [l2, l1]]) {
-      // pings may first flow through the tunnels to the registry node; babel moves the route to
-      // the LAN once that neighbour has a cost (a few hellos)
-      await waitFor(
-        async () =>
-          / dev eth0 /.test(await run(["ip", "-6", "route", "get", b.address], { ns: a.host.ns })),
-        { timeoutMs: 30_000, what: `${a.host.name} to reach ${b.host.name} over the LAN` },
-      );
+      // pings may first flow through the tunnels to the registry node
+      await waitLanRoute(a, b);
       assert.ok(!(await clientRemotes(a)).includes(ip(b.host as Host)), "no tunnel l1–l2");
     }
 
@@ -155,13 +176,7 @@ Deno.test("lan: a tunnel opened before babel found the peer on the LAN is closed
       timeoutMs: 60_000,
       what: "the redundant l1–l2 tunnel to be closed",
     });
-    for (const [a, b] of [[l1, l2], [l2, l1]]) {
-      await waitFor(
-        async () =>
-          / dev eth0 /.test(await run(["ip", "-6", "route", "get", b.address], { ns: a.host.ns })),
-        { timeoutMs: 30_000, what: `${a.host.name} to reach ${b.host.name} over the LAN` },
-      );
-    }
+    for (const [a, b] of [[l1, l2], [l2, l1]]) await waitLanRoute(a, b);
     const logs = await Promise.all(
       [l1, l2].map((n) => Deno.readTextFile(`${n.logDir}/re6stnet.log`).catch(() => "")),
     );
