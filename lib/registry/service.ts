@@ -128,6 +128,7 @@ export class Registry {
   #statics: Record<string, unknown> = {};
   #version: Uint8Array = new Uint8Array([0]);
   #bootstrap: { list: Bits[]; until: number } = { list: [], until: 0 };
+  #bootstrapRebuild?: Promise<void>;
   #purgeTimer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
   /** a version made at start-up, not yet told to the local node */
@@ -460,13 +461,7 @@ export class Registry {
   async getBootstrapPeer(cn: string, protocol: number): Promise<Uint8Array | null> {
     const prefix = this.#checkCn(cn);
     const key = this.#publicKey(prefix);
-    const now = this.#time();
-    if (this.#bootstrap.list.length === 0 || this.#bootstrap.until <= now) {
-      const list = await this.#routedNodes();
-      shuffle(list);
-      this.#bootstrap = { list, until: now + BOOTSTRAP_LIST_TTL };
-    }
-    let peer = this.#bootstrap.list.pop();
+    let peer = await this.#nextBootstrapCandidate();
     if (peer === prefix) peer = this.registryPrefix;
     const text = peer === undefined || peer === prefix ? undefined : await this.#queryAddress(peer);
     const endpoints = text === undefined ? [] : parseAddresses(text, (w) => log.debug(w));
@@ -475,6 +470,31 @@ export class Registry {
       : encryptBootstrap(key, peer!, endpoints, protocol >= 7);
     this.#event({ type: "bootstrap", answer: answer ? "given" : "empty" });
     return answer;
+  }
+
+  /**
+   * The next bootstrap candidate from the shuffled list of routed nodes, rebuilt when empty or
+   * older than its TTL. Rebuilds are serialised (spec §3.5: under a lock): a request that finds
+   * one running waits for it and takes from the new list; one that then finds the list empty
+   * again rebuilds it itself, as it would after taking the lock.
+   */
+  async #nextBootstrapCandidate(): Promise<Bits | undefined> {
+    for (;;) {
+      if (this.#bootstrap.list.length > 0 && this.#bootstrap.until > this.#time()) {
+        return this.#bootstrap.list.pop();
+      }
+      if (this.#bootstrapRebuild) {
+        await this.#bootstrapRebuild;
+        continue;
+      }
+      const now = this.#time();
+      this.#bootstrapRebuild = this.#routedNodes().then((list) => {
+        shuffle(list);
+        this.#bootstrap = { list, until: now + BOOTSTRAP_LIST_TTL };
+      }).finally(() => this.#bootstrapRebuild = undefined);
+      await this.#bootstrapRebuild;
+      return this.#bootstrap.list.pop();
+    }
   }
 
   /** Asks the local node for `peer`'s addresses; a silent node is reported as a timeout. */
