@@ -29,6 +29,21 @@ async function overlay(net: TestNet, name: string, network: string): Promise<Ove
   return await testOverlay(net, { dir, logDir, network });
 }
 
+/**
+ * Hosts reg1, l1, l2 and `more` on one switch "lan"; network 1's registry on reg1 and its nodes
+ * l1, l2 are made but not started.
+ */
+async function network1OnLan(net: TestNet, more: string[] = []) {
+  const hosts: Host[] = [];
+  for (const name of ["reg1", "l1", "l2", ...more]) hosts.push(await net.host(name));
+  const sw = await net.switch("lan", hosts);
+  const ip = (h: Host) => sw.members.get(h)!.ip;
+  const o1 = await overlay(net, "net1", NET1);
+  const r1 = await o1.startRegistry(hosts[0], ip(hosts[0]));
+  const [l1, l2] = await Promise.all(hosts.slice(1, 3).map((h) => o1.addNode(h, [ip(h)])));
+  return { hosts, ip, r1, l1, l2 };
+}
+
 const targets = (nodes: OverlayNode[]) =>
   nodes.map((n) => ({ name: n.host.name, ns: n.host.ns, address: n.address }));
 
@@ -70,18 +85,8 @@ async function waitLanRoute(a: OverlayNode, b: OverlayNode): Promise<void> {
 Deno.test("lan: -i routes over the LAN without a tunnel; another network's routes stay out; gateway from NET", async () => {
   if (!canRunNetTests("lan")) return;
   await withNet("lan", async (net) => {
-    const hosts = [];
-    for (const name of ["reg1", "l1", "l2", "reg2", "m1"]) hosts.push(await net.host(name));
-    const [reg1, l1Host, l2Host, reg2, m1Host] = hosts;
-    const sw = await net.switch("lan", hosts);
-    const ip = (h: Host) => sw.members.get(h)!.ip;
-
-    const o1 = await overlay(net, "net1", NET1);
-    const r1 = await o1.startRegistry(reg1, ip(reg1));
-    const [l1, l2] = await Promise.all([
-      o1.addNode(l1Host, [ip(l1Host)]),
-      o1.addNode(l2Host, [ip(l2Host)]),
-    ]);
+    const { hosts, ip, r1, l1, l2 } = await network1OnLan(net, ["reg2", "m1"]);
+    const [, l1Host, , reg2, m1Host] = hosts;
     const o2 = await overlay(net, "net2", NET2);
     const r2 = await o2.startRegistry(reg2, ip(reg2));
     const m1 = await o2.addNode(m1Host, [ip(m1Host)]);
@@ -151,17 +156,8 @@ async function babelOnLan(host: Host, op: "-I" | "-D"): Promise<void> {
 Deno.test("lan: a tunnel opened before babel found the peer on the LAN is closed, the route moves to the LAN", async () => {
   if (!canRunNetTests("lan")) return;
   await withNet("lan-late", async (net) => {
-    const hosts = [];
-    for (const name of ["reg1", "l1", "l2"]) hosts.push(await net.host(name));
-    const [reg1, l1Host, l2Host] = hosts;
-    const sw = await net.switch("lan", hosts);
-    const ip = (h: Host) => sw.members.get(h)!.ip;
-    const o1 = await overlay(net, "net1", NET1);
-    const r1 = await o1.startRegistry(reg1, ip(reg1));
-    const [l1, l2] = await Promise.all([
-      o1.addNode(l1Host, [ip(l1Host)]),
-      o1.addNode(l2Host, [ip(l2Host)]),
-    ]);
+    const { hosts, ip, r1, l1, l2 } = await network1OnLan(net);
+    const [, l1Host, l2Host] = hosts;
     // babel cannot hear the LAN yet: l1 and l2 only know each other through the overlay
     for (const h of [l1Host, l2Host]) await babelOnLan(h, "-I");
     await r1.start();
