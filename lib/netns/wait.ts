@@ -6,7 +6,7 @@ export interface WaitOptions {
   timeoutMs: number;
   /** pause between two probes (default 50 ms) */
   intervalMs?: number;
-  /** what is awaited, for the timeout message (a function is called then, to describe the last state) */
+  /** what is awaited, for the timeout message; a function is called at the timeout */
   what?: string | (() => string);
 }
 
