@@ -480,14 +480,14 @@ export class Registry {
    */
   async #nextBootstrapCandidate(): Promise<Bits | undefined> {
     for (;;) {
-      if (this.#bootstrap.list.length > 0 && this.#bootstrap.until > this.#time()) {
+      const now = this.#time();
+      if (this.#bootstrap.list.length > 0 && this.#bootstrap.until > now) {
         return this.#bootstrap.list.pop();
       }
       if (this.#bootstrapRebuild) {
         await this.#bootstrapRebuild;
         continue;
       }
-      const now = this.#time();
       this.#bootstrapRebuild = this.#routedNodes().then((list) => {
         shuffle(list);
         this.#bootstrap = { list, until: now + BOOTSTRAP_LIST_TTL };

@@ -21,8 +21,6 @@ import { openvpnClientRemotes, testOverlay } from "./test_overlay.ts";
 
 const NET1 = "2001:db8:42::/48", NET2 = "2001:db8:43::/48";
 
-/** Starts the node's daemon with extra options after its usual command line. */
-
 async function overlay(net: TestNet, name: string, network: string): Promise<Overlay> {
   const dir = `${net.tmpDir}/${name}`, logDir = `${net.logDir}/${name}`;
   await Deno.mkdir(logDir, { recursive: true });
